@@ -1,0 +1,7 @@
+"""App config for the catalog."""
+
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "catalog"

@@ -1,0 +1,145 @@
+"""The one error model: `AisleError` and the handler that turns every failure into the envelope."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class AisleError(Exception):
+    """A domain error with a stable code; apps subclass it and views let it propagate."""
+
+    code = "error"
+    message = "Request failed."
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        self.status_code = status_code or self.status_code
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class NotFound(AisleError):
+    code = "not_found"
+    message = "Not found."
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class InvalidParameters(AisleError):
+    code = "validation_error"
+    message = "Invalid input."
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+# DRF's exception classes mapped to our codes; the first match in MRO order wins.
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "malformed_request",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.Throttled: "throttled",
+}
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    for klass in type(exc).__mro__:
+        if klass in _DRF_CODES:
+            return _DRF_CODES[klass]
+    return exc.default_code if isinstance(exc.default_code, str) else "error"
+
+
+def _validation_message(details: Any) -> str:
+    if isinstance(details, dict) and set(details) == {"non_field_errors"}:
+        return str(details["non_field_errors"][0])
+    return "Invalid input."
+
+
+def _response_for_api_exception(exc: exceptions.APIException) -> Response:
+    code = _drf_code(exc)
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = error_body(code, _validation_message(details), details)
+    else:
+        body = error_body(code, str(exc.detail))
+    headers = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        body["error"]["message"] = "Too many requests; retry later."
+        body["error"]["details"] = {"retry_after": int(headers["Retry-After"])}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception leaves as the contract's error envelope."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, AisleError):
+        response = Response(
+            error_body(exc.code, exc.message, exc.details),
+            status=exc.status_code,
+            headers=exc.headers,
+        )
+    elif isinstance(exc, exceptions.APIException):
+        response = _response_for_api_exception(exc)
+    else:
+        view = context.get("view")
+        logger.exception("Unhandled error in %s", type(view).__name__ if view else "request")
+        response = Response(
+            error_body("internal_error", "Something went wrong on our side."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    set_rollback()
+    return response
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler404 for paths outside DRF views."""
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    """handler500: no internals leak, even outside DRF views."""
+    return JsonResponse(
+        error_body("internal_error", "Something went wrong on our side."), status=500
+    )
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def json_permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)

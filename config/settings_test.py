@@ -1,0 +1,18 @@
+"""Test settings: the real services, with speed-ups only."""
+
+import uuid
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Celery runs tasks in-process unless a test asks for a real broker; the services stay real.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# Tests get their own Redis databases and a per-run index prefix, so they never touch dev data.
+REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/10")  # noqa: F405
+CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = "aisle-test"  # noqa: F405
+CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")  # noqa: F405
+ELASTICSEARCH_INDEX_PREFIX = f"test-{uuid.uuid4().hex[:8]}-"

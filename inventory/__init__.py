@@ -1,0 +1,1 @@
+"""Stores and the stock each one holds."""

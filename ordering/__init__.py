@@ -1,0 +1,1 @@
+"""Orders: placement, listings and confirmations."""

@@ -1,0 +1,31 @@
+"""Admin for orders: filters by store, status and date; lines are read-only."""
+
+from django.contrib import admin
+
+from ordering.models import Order, OrderItem
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    fields = ["product", "quantity_requested", "unit_price", "quantity_available", "reject_reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "store", "status", "created_at", "confirmation_sent_at"]
+    list_filter = ["status", "store", "created_at"]
+    list_select_related = ["store"]
+    search_fields = ["id", "store__name"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["store", "status", "created_at", "confirmation_sent_at"]
+    inlines = [OrderItemInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,60 @@
+"""Orders and their lines; a REJECTED order is stored too, with the reason on each failing line."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+
+from catalog.models import Product
+from inventory.models import Store
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "CONFIRMED"
+        REJECTED = "REJECTED"
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["store", "-created_at", "-id"], name="order_store_newest_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk} ({self.status})"
+
+
+class OrderItem(models.Model):
+    class RejectReason(models.TextChoices):
+        INSUFFICIENT_STOCK = "insufficient_stock"
+        NOT_STOCKED = "not_stocked"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    quantity_requested = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    # Filled only on the failing lines of a REJECTED order.
+    quantity_available = models.IntegerField(null=True, blank=True)
+    reject_reason = models.CharField(
+        max_length=32, choices=RejectReason.choices, blank=True, default=""
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity_requested__gte=1), name="orderitem_quantity_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["order", "product"], name="orderitem_unique_order_product"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity_requested} x {self.product_id}"

@@ -1,0 +1,1 @@
+"""The product search index: documents, lossless sync, search and suggest."""
