@@ -1,0 +1,123 @@
+"""`ProductDocument`: one document per product, registered with django-elasticsearch-dsl."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Q, QuerySet
+from django_elasticsearch_dsl import Document, fields
+from django_elasticsearch_dsl.registries import registry
+
+from catalog.models import Category, Product
+from inventory.models import Inventory
+from searchindex.analysis import analysis_settings
+
+ALIAS = f"{settings.ELASTICSEARCH_INDEX_PREFIX}products"
+ANY_STORE = "any"  # completion contexts are mandatory, so every input also carries this one
+
+TITLE_WEIGHT = 10
+LATER_WORD_WEIGHT = 5
+
+
+def products_for_indexing() -> QuerySet[Product]:
+    """Products with their category and the stores that have them in stock, in one query."""
+    return Product.objects.select_related("category").annotate(
+        stocked_store_ids=ArrayAgg(
+            "inventory__store_id",
+            filter=Q(inventory__quantity__gt=0),
+            default=[],
+            ordering="inventory__store_id",
+        )
+    )
+
+
+def suggest_inputs(title: str, store_ids: list[int]) -> list[dict[str, Any]]:
+    """The whole title, then the title from each later word on, so "app" finds "Green Apple" too."""
+    words = title.split()
+    contexts = {"store": [ANY_STORE, *(str(store_id) for store_id in store_ids)]}
+    inputs = [{"input": [title], "weight": TITLE_WEIGHT, "contexts": contexts}]
+    later = [" ".join(words[i:]) for i in range(1, len(words))]
+    if later:
+        inputs.append({"input": later, "weight": LATER_WORD_WEIGHT, "contexts": contexts})
+    return inputs
+
+
+@registry.register_document
+class ProductDocument(Document):
+    title = fields.TextField(
+        analyzer="aisle_text",
+        search_analyzer="aisle_text_search",
+        fields={
+            "raw": fields.KeywordField(normalizer="aisle_lowercase"),
+            "words": fields.TextField(analyzer="aisle_words"),
+            "prefix": fields.TextField(analyzer="aisle_autocomplete", search_analyzer="aisle_words"),
+        },
+    )
+    description = fields.TextField(analyzer="aisle_text", search_analyzer="aisle_text_search")
+    category = fields.ObjectField(
+        properties={
+            "id": fields.IntegerField(),
+            "name": fields.TextField(
+                analyzer="aisle_text",
+                search_analyzer="aisle_text_search",
+                fields={"raw": fields.KeywordField()},
+            ),
+            "slug": fields.KeywordField(),
+        }
+    )
+    # scaled_float lives in mapper-extras, which the integ-test-zip node lacks; the exact
+    # decimal string is kept in `price_text` for display.
+    price = fields.DoubleField()
+    price_text = fields.KeywordField(index=False)
+    created_at = fields.DateField()
+    in_stock_store_ids = fields.IntegerField(multi=True)
+    suggest = fields.CompletionField(
+        analyzer="aisle_words",
+        contexts=[{"name": "store", "type": "category"}],
+    )
+
+    class Index:
+        name = ALIAS
+        settings = {  # noqa: RUF012 - the library reads this class attribute as-is
+            "number_of_shards": settings.ELASTICSEARCH_SHARDS,
+            "number_of_replicas": settings.ELASTICSEARCH_REPLICAS,
+            "refresh_interval": settings.ELASTICSEARCH_REFRESH_INTERVAL,
+            "max_result_window": 10_000,
+            "analysis": analysis_settings(),
+        }
+
+    class Django:
+        model = Product
+        fields = ["id"]
+        related_models = [Category, Inventory]
+        queryset_pagination = 2_000
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return products_for_indexing().order_by("id")
+
+    def prepare_price(self, instance: Product) -> float:
+        return float(instance.price)
+
+    def prepare_price_text(self, instance: Product) -> str:
+        return f"{instance.price:.2f}"
+
+    def prepare_category(self, instance: Product) -> dict[str, Any]:
+        category = instance.category
+        return {"id": category.id, "name": category.name, "slug": category.slug}
+
+    def prepare_in_stock_store_ids(self, instance: Product) -> list[int]:
+        return _stocked_store_ids(instance)
+
+    def prepare_suggest(self, instance: Product) -> list[dict[str, Any]]:
+        return suggest_inputs(instance.title, _stocked_store_ids(instance))
+
+
+def _stocked_store_ids(instance: Product) -> list[int]:
+    annotated = getattr(instance, "stocked_store_ids", None)
+    if annotated is not None:
+        return list(annotated)
+    return list(
+        Inventory.objects.filter(product=instance, quantity__gt=0)
+        .order_by("store_id")
+        .values_list("store_id", flat=True)
+    )
