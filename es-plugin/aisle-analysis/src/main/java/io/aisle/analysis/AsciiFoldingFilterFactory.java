@@ -5,6 +5,7 @@ import org.apache.lucene.analysis.miscellaneous.ASCIIFoldingFilter;
 import org.elasticsearch.common.settings.Settings;
 import org.elasticsearch.index.analysis.AbstractTokenFilterFactory;
 import org.elasticsearch.index.analysis.NormalizingTokenFilterFactory;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
 
 /** "asciifolding": folds "Café" to "Cafe". Setting: preserve_original (default false). */
 public class AsciiFoldingFilterFactory extends AbstractTokenFilterFactory implements NormalizingTokenFilterFactory {
@@ -28,7 +29,7 @@ public class AsciiFoldingFilterFactory extends AbstractTokenFilterFactory implem
     }
 
     @Override
-    public org.elasticsearch.index.analysis.TokenFilterFactory getSynonymFilter() {
+    public TokenFilterFactory getSynonymFilter() {
         return preserveOriginal ? new AsciiFoldingFilterFactory(name(), Settings.EMPTY) : this;
     }
 }
