@@ -68,7 +68,7 @@ postgres_up() {
       pg_createcluster "$version" main -p "$PG_PORT" >/dev/null
     fi
     say "starting PostgreSQL $version"
-    pg_ctlcluster "$version" main start || fail "PostgreSQL $version did not start (see /var/log/postgresql/)"
+    pg_ctlcluster "$version" main start 9>&- || fail "PostgreSQL $version did not start (see /var/log/postgresql/)"
     wait_for "PostgreSQL" 60 pg_answers || fail "PostgreSQL did not answer on port $PG_PORT within 60 s"
   fi
   # Role and database, created once; CREATEDB lets the test runner make its own test database.
@@ -96,7 +96,7 @@ redis_up() {
   mkdir -p "$CACHE/redis"
   say "starting Redis on 127.0.0.1:$REDIS_PORT"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$CACHE/redis" \
-    --save "" --appendonly no --logfile "$CACHE/redis/redis.log" --pidfile "$CACHE/redis/redis.pid" \
+    --save "" --appendonly no --logfile "$CACHE/redis/redis.log" --pidfile "$CACHE/redis/redis.pid" 9>&- \
     || fail "Redis did not start (see $CACHE/redis/redis.log)"
   wait_for "Redis" 30 redis_answers || fail "Redis did not answer on port $REDIS_PORT within 30 s"
 }
@@ -154,8 +154,8 @@ es_up() {
   local pidfile="$CACHE/es-run/es.pid"
   runuser -u "$ES_USER" -- env ES_JAVA_HOME="$(java_home)" \
     ES_JAVA_OPTS="${AISLE_ES_JAVA_OPTS:--Xms512m -Xmx512m}" \
-    "$ES_HOME/bin/elasticsearch" -d -p "$pidfile" -q \
-    || fail "Elasticsearch did not start (see $CACHE/es-logs/aisle-dev.log)"
+    "$ES_HOME/bin/elasticsearch" -d -p "$pidfile" >"$CACHE/es-run/start.log" 2>&1 9>&- \
+    || fail "Elasticsearch did not start (see $CACHE/es-run/start.log)"
   if ! wait_for "Elasticsearch" "$WAIT_SECONDS" es_answers; then
     [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
     fail "Elasticsearch did not reach yellow within $WAIT_SECONDS s (see $CACHE/es-logs/aisle-dev.log); stopped it"
@@ -181,8 +181,9 @@ main() {
   mkdir -p "$CACHE"
   case "${1:-up}" in
     up)
-      # One bootstrap at a time: two shells starting the same node would race.
-      exec 9>"$CACHE/services.lock"
+      # One bootstrap at a time: two shells starting the same node would race. Daemons started
+      # below get fd 9 closed, or they would hold the lock for their whole life.
+      exec 9>"$CACHE/bootstrap.lock"
       flock 9
       local started=$SECONDS
       postgres_up
