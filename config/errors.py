@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -46,6 +46,12 @@ class InvalidParameters(AisleError):
     code = "validation_error"
     message = "Invalid input."
     status_code = status.HTTP_400_BAD_REQUEST
+
+
+class RequestTooLarge(AisleError):
+    code = "request_too_large"
+    message = "The request body is too large."
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -103,6 +109,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Django answers these with a 400 outside DRF; inside a view they must not become 500s.
+        logger.warning("Suspicious request: %s", exc)
+        exc = AisleError("Bad request.", code="bad_request")
 
     if isinstance(exc, AisleError):
         response = Response(

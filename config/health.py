@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import AisleError
+from config.schema import error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,12 @@ class NotReady(AisleError):
 class ReadyView(APIView):
     authentication_classes: list = []
 
-    @extend_schema(responses={200: ReadinessSerializer})
+    @extend_schema(
+        responses={
+            200: ReadinessSerializer,
+            **error_responses(503, describe={503: "Some dependency is down; `details` names it."}),
+        }
+    )
     def get(self, request: Request) -> Response:
         report = readiness()
         down = [name for name, state in report.items() if state != "ok"]

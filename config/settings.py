@@ -36,7 +36,13 @@ DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - a placeholder, refused in production
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
-if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
+# The same bar as `check --deploy` (security.W009), enforced at start-up instead of warned about.
+if PRODUCTION and (
+    SECRET_KEY == _DEV_SECRET_KEY
+    or len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+):
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a real secret (50+ chars) in production."
     )
@@ -44,6 +50,10 @@ if PRODUCTION and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50):
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"
 )
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must list this deployment's host names in production (no '*')."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -67,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response (even a refused one) carries X-Request-ID and every log line its id.
+    "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +149,8 @@ ELASTICSEARCH_INDEX_PREFIX = env_str("ELASTICSEARCH_INDEX_PREFIX", "")
 ELASTICSEARCH_SHARDS = env_int("ELASTICSEARCH_SHARDS", 1)
 ELASTICSEARCH_REPLICAS = env_int("ELASTICSEARCH_REPLICAS", 0)
 ELASTICSEARCH_REFRESH_INTERVAL = env_str("ELASTICSEARCH_REFRESH_INTERVAL", "1s")
+# Search and suggest give up after this many seconds and answer 503 instead of hanging.
+ELASTICSEARCH_SEARCH_TIMEOUT = float(env_str("ELASTICSEARCH_SEARCH_TIMEOUT", "2"))
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
 CELERY_TASK_IGNORE_RESULT = True
@@ -144,7 +159,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# The outbox sweep drains index changes whose after-commit task never ran (broker or workers
+# down); `expires` stops a stopped beat's backlog from piling up behind a dead worker.
+SEARCHINDEX_SWEEP_SECONDS = float(env_str("SEARCHINDEX_SWEEP_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "searchindex-sweep-outbox": {
+        "task": "searchindex.sweep_pending",
+        "schedule": SEARCHINDEX_SWEEP_SECONDS,
+        "options": {"expires": SEARCHINDEX_SWEEP_SECONDS},
+    },
+    # Confirmations whose after-commit enqueue failed (broker down) are sent from here.
+    "ordering-confirmation-sweep": {
+        "task": "ordering.tasks.send_pending_order_confirmations",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
+}
+# Publishing to an unreachable broker must fail within about a second, not hang the request that
+# committed (kombu would otherwise retry connecting for broker_connection_timeout + backoff, ~6 s):
+# enqueue failures are logged and swallowed, and the sweeps above catch up. Workers keep their
+# own reconnect loop (broker_connection_retry), which passes its own limits.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -152,12 +193,15 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "search": env_str("SEARCH_THROTTLE_RATE", "120/min"),
         "suggest": env_str("SUGGEST_THROTTLE_RATE", "60/min"),
     },
+    # Reverse proxies in front of gunicorn; 0 trusts only REMOTE_ADDR. DRF's default (None)
+    # trusts X-Forwarded-For as sent, so a client could dodge throttling by varying it.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -170,6 +214,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # /readyz reports each dependency with the same ok/down choice: one enum, one name.
+    "ENUM_NAME_OVERRIDES": {"DependencyStateEnum": ["ok", "down"]},
 }
 
 # Requests carry small JSON bodies; anything larger is refused before it is parsed.
@@ -200,19 +246,30 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+    SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            # On the handler, not a logger: handler filters also see records propagated upwards.
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "elastic_transport": {"level": "ERROR"},
@@ -223,3 +280,5 @@ LOGGING = {
 # Index sync goes through our outbox (searchindex), never the library's save-time processor.
 ELASTICSEARCH_DSL_AUTOSYNC = False
 ELASTICSEARCH_DSL_AUTO_REFRESH = False
+# Our processor records (model, pk) outbox rows in the change's transaction; it never indexes.
+ELASTICSEARCH_DSL_SIGNAL_PROCESSOR = "searchindex.signals.OutboxSignalProcessor"

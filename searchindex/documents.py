@@ -26,7 +26,7 @@ def products_for_indexing() -> QuerySet[Product]:
             "inventory__store_id",
             filter=Q(inventory__quantity__gt=0),
             default=[],
-            ordering="inventory__store_id",
+            order_by="inventory__store_id",
         )
     )
 

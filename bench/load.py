@@ -1,0 +1,356 @@
+"""Mixed load run: search, suggest, listings and orders against a live gunicorn, then invariants.
+
+`make load` (or `.venv/bin/python bench/load.py --duration 60`). The script owns everything it
+uses: a dedicated database (dropped and re-created), its own Redis databases and index prefix,
+a gunicorn and a Celery worker (with beat) on loopback, all stopped at the end. The clients are
+threads in this process, so the server runs in other processes. It prints throughput, p50/p99
+per endpoint and status counts, then checks, over every (store, product):
+initial stock = current stock + confirmed quantities, no negative stock, and that the index's
+availability equals Postgres once the outbox has drained. Exit status 1 if any check fails.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+ENV = {
+    "AISLE_ENV": "development",
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DATABASE_URL": os.environ.get(
+        "LOAD_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_load"
+    ),
+    "REDIS_URL": os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/12"),
+    "CELERY_BROKER_URL": os.environ.get("LOAD_BROKER_URL", "redis://127.0.0.1:6379/13"),
+    "ELASTICSEARCH_INDEX_PREFIX": os.environ.get("LOAD_INDEX_PREFIX", "load-"),
+    "LOG_LEVEL": "WARNING",
+    # One loopback address is every client here: per-client limits would measure the limiter.
+    "SEARCH_THROTTLE_RATE": "1000000/min",
+    "SUGGEST_THROTTLE_RATE": "1000000/min",
+}
+os.environ.update(ENV)
+sys.path.insert(0, str(REPO))
+
+ENDPOINT_WEIGHTS = {"search": 35, "suggest": 25, "listing": 20, "order": 20}
+HOT_STOCK = 40  # per hot SKU: small enough that the hot SKUs sell out during a run
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, endpoint: str, status: int | str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[endpoint].append(seconds)
+            self.statuses[endpoint][status] += 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=os.environ, check=True)
+
+
+def recreate_database() -> None:
+    import psycopg
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["NAME"]
+    admin_url = ENV["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def flush_redis() -> None:
+    import redis
+
+    for url in (ENV["REDIS_URL"], ENV["CELERY_BROKER_URL"]):
+        redis.Redis.from_url(url).flushdb()
+
+
+def build_index() -> None:
+    from django.core.management import get_commands
+
+    if "rebuild_index" in get_commands():
+        manage("rebuild_index")
+        return
+    # Until the rebuild command exists: a fresh index behind the alias, filled from Postgres.
+    from elasticsearch.dsl.connections import connections
+
+    from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
+
+    es = connections.get_connection()
+    names = list(es.indices.get(index=f"{ALIAS}*", allow_no_indices=True))
+    if names:
+        es.indices.delete(index=",".join(names))
+    ProductDocument._index.clone(name=f"{ALIAS}-load").create()
+    es.indices.put_alias(index=f"{ALIAS}-load", name=ALIAS)
+    ProductDocument().update(products_for_indexing().order_by("id"), refresh=True)
+
+
+def prepare(products: int, stores: int) -> dict:
+    """Seed, make a few hot SKUs scarce, index; return what the clients and the checks need."""
+    recreate_database()
+    manage("migrate", "--noinput", "-v", "0")
+    manage("seed_data", "--products", str(products), "--stores", str(stores), "--seed", "7")
+    flush_redis()
+
+    from catalog.models import Product
+    from inventory.models import Inventory, Store
+
+    hot_store = Store.objects.order_by("id").first()
+    hot_rows = list(Inventory.objects.filter(store=hot_store).order_by("product_id")[:5])
+    Inventory.objects.filter(pk__in=[row.pk for row in hot_rows]).update(quantity=HOT_STOCK)
+    build_index()
+
+    stock = {
+        (row["store_id"], row["product_id"]): row["quantity"]
+        for row in Inventory.objects.values("store_id", "product_id", "quantity")
+    }
+    titles = list(Product.objects.values_list("title", flat=True))
+    return {
+        "initial_stock": stock,
+        "hot": [(hot_store.id, row.product_id) for row in hot_rows],
+        "cold": [key for key, qty in stock.items() if qty > 0 and key[0] != hot_store.id],
+        "store_ids": list(Store.objects.values_list("id", flat=True)),
+        "words": sorted(
+            {word for title in titles for word in title.lower().split() if len(word) > 2}
+        ),
+    }
+
+
+def start_servers(port: int, web_workers: int, logs: Path) -> list[subprocess.Popen]:
+    web = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(web_workers), "--timeout", "30"],
+        cwd=REPO, env=os.environ, stdout=(logs / "web.log").open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--concurrency", "1",
+         "--loglevel", "WARNING", "--schedule", str(logs / "beat-schedule")],
+        cwd=REPO, env=os.environ, stdout=(logs / "worker.log").open("w"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    processes = [web, worker]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if request(port, "GET", "/readyz")[0] == 200:
+                return processes
+        except OSError:
+            pass
+        time.sleep(0.5)
+    stop_servers(processes)
+    raise SystemExit(f"gunicorn on 127.0.0.1:{port} was not ready within 60 s; see {logs}")
+
+
+def stop_servers(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        payload = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if payload else {}
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def client(port: int, plan: dict, stop_at: float, tally: Tally, seed: int) -> None:
+    rng = random.Random(seed)
+    endpoints, weights = zip(*ENDPOINT_WEIGHTS.items(), strict=True)
+    while time.monotonic() < stop_at:
+        endpoint = rng.choices(endpoints, weights)[0]
+        body = None
+        if endpoint == "search":
+            path = "/api/search/products/?" + urlencode({"q": rng.choice(plan["words"])})
+        elif endpoint == "suggest":
+            path = "/api/search/suggest/?" + urlencode({"q": rng.choice(plan["words"])[:4]})
+        elif endpoint == "listing":
+            page = rng.randint(1, 3)
+            path = f"/stores/{rng.choice(plan['store_ids'])}/inventory/?page_size=100&page={page}"
+        else:
+            hot = rng.random() < 0.5 or not plan["cold"]
+            # Hot orders take 1-3 of the same few SKUs in random order: lock contention, and
+            # a deadlock if rows were ever locked in request order instead of product id order.
+            lines = (
+                rng.sample(plan["hot"], rng.randint(1, 3)) if hot else [rng.choice(plan["cold"])]
+            )
+            endpoint = "order_hot" if hot else "order_cold"
+            path = "/orders/"
+            body = {
+                "store_id": lines[0][0],
+                "items": [
+                    {"product_id": product_id, "quantity_requested": rng.randint(1, 3)}
+                    for _, product_id in lines
+                ],
+            }
+        started = time.perf_counter()
+        try:
+            status, content = request(port, "POST" if body else "GET", path, body)
+        except OSError:
+            status, content = 0, b""  # connection refused/reset/timeout: counted, never hidden
+        elapsed = time.perf_counter() - started
+        if body is not None and status == 201:
+            # Both outcomes are a 201; the split shows how often the hot SKUs ran out.
+            status = f"201 {json.loads(content).get('status', '?')}"
+        tally.add(endpoint, status, elapsed)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def report(tally: Tally, seconds: float) -> int:
+    print(f"\n{'endpoint':<12}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    total = 0
+    server_errors = 0
+    for endpoint in sorted(tally.latencies):
+        latencies = tally.latencies[endpoint]
+        statuses = tally.statuses[endpoint]
+        total += len(latencies)
+        # 5xx and 0 (no answer at all); "201 CONFIRMED"-style labels are successes.
+        server_errors += sum(
+            n for status, n in statuses.items() if isinstance(status, int) and not 0 < status < 500
+        )
+        print(
+            f"{endpoint:<12}{len(latencies):>10}{len(latencies) / seconds:>9.1f}"
+            f"{percentile(latencies, 0.50) * 1000:>9.1f}{percentile(latencies, 0.99) * 1000:>9.1f}"
+            f"  {dict(sorted(statuses.items(), key=lambda item: str(item[0])))}"
+        )
+    print(f"{'all':<12}{total:>10}{total / seconds:>9.1f}")
+    return server_errors
+
+
+def stock_invariant(initial: dict) -> tuple[int, int]:
+    """(rows where initial != current + confirmed, rows below zero) over every (store, product)."""
+    from django.db.models import Sum
+
+    from inventory.models import Inventory
+    from ordering.models import OrderItem
+
+    confirmed = {
+        (row["order__store_id"], row["product_id"]): row["total"]
+        for row in OrderItem.objects.filter(order__status="CONFIRMED")
+        .values("order__store_id", "product_id")
+        .annotate(total=Sum("quantity_requested"))
+    }
+    current = {
+        (row["store_id"], row["product_id"]): row["quantity"]
+        for row in Inventory.objects.values("store_id", "product_id", "quantity")
+    }
+    keys = set(initial) | set(current) | set(confirmed)
+    broken = sum(
+        1 for key in keys if initial.get(key, 0) != current.get(key, 0) + confirmed.get(key, 0)
+    )
+    negative = sum(1 for quantity in current.values() if quantity < 0)
+    return broken, negative
+
+
+def index_drift() -> int:
+    """Products whose indexed availability differs from Postgres (or are missing/extra)."""
+    from elasticsearch.dsl.connections import connections
+
+    from searchindex.documents import ALIAS, products_for_indexing
+
+    es = connections.get_connection()
+    es.indices.refresh(index=ALIAS)
+    indexed = {}
+    for hit in es.options(request_timeout=30).search(
+        index=ALIAS, size=10_000, source_includes=["in_stock_store_ids"], query={"match_all": {}}
+    )["hits"]["hits"]:
+        indexed[int(hit["_id"])] = sorted(hit["_source"].get("in_stock_store_ids") or [])
+    truth = {p.id: sorted(p.stocked_store_ids) for p in products_for_indexing()}
+    return sum(1 for pid in set(truth) | set(indexed) if truth.get(pid) != indexed.get(pid))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load (max 600)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument("--products", type=int, default=1000)
+    parser.add_argument("--stores", type=int, default=20)
+    parser.add_argument("--drain-timeout", type=float, default=60)
+    args = parser.parse_args()
+    duration = min(args.duration, 600)
+
+    import django
+
+    django.setup()
+    print(f"[load] preparing {ENV['DATABASE_URL'].rsplit('/', 1)[-1]}: seed, hot SKUs, index")
+    plan = prepare(args.products, args.stores)
+    port = free_port()
+    logs = Path(tempfile.mkdtemp(prefix="aisle-load-"))
+    processes = start_servers(port, args.web_workers, logs)
+    try:
+        print(f"[load] {args.clients} clients for {duration:.0f} s on 127.0.0.1:{port}")
+        tally = Tally()
+        stop_at = time.monotonic() + duration
+        threads = [
+            threading.Thread(target=client, args=(port, plan, stop_at, tally, seed))
+            for seed in range(args.clients)
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        server_errors = report(tally, elapsed)
+
+        drain_deadline = time.monotonic() + args.drain_timeout
+        drift = index_drift()
+        while drift and time.monotonic() < drain_deadline:
+            time.sleep(2)
+            drift = index_drift()
+    finally:
+        stop_servers(processes)
+
+    broken, negative = stock_invariant(plan["initial_stock"])
+    print(f"\n[load] stock invariant: {broken} rows broken, {negative} negative (oversold)")
+    print(f"[load] unexpected 5xx / connection errors: {server_errors}")
+    print(f"[load] index drift after drain: {drift} products")
+    print(f"[load] server logs: {logs}")
+    return 1 if (broken or negative or server_errors or drift) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
