@@ -45,3 +45,16 @@ lint: venv ## ruff (lint + format check) and a check for missing migrations
 format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+fuzz: services venv ## Schema fuzzing, long run: every operation, >= 1,000 cases (FUZZ_MAX_EXAMPLES)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-250} FUZZ_MIN_CASES=$${FUZZ_MIN_CASES:-1000} \
+		$(PY) -m pytest tests/test_schema_fuzz.py -p no:cacheprovider -s
+
+bench-orders: services venv ## Order placement: HTTP latency, hot-product throughput vs raw UPDATE
+	$(PY) bench/orders.py
+
+bench-search: services venv ## Search + suggest API vs raw Elasticsearch vs Postgres ILIKE (100k products)
+	$(PY) bench/search.py
+
+load: services venv ## Mixed load run (60 s) on a live gunicorn, then stock and index invariants
+	$(PY) bench/load.py --duration $${LOAD_DURATION:-60}

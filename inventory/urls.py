@@ -1,3 +1,13 @@
-"""URLs of this app."""
+"""URLs of the inventory app."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from inventory.views import StoreInventoryListView
+
+urlpatterns = [
+    path(
+        "stores/<int:store_id>/inventory/",
+        StoreInventoryListView.as_view(),
+        name="store-inventory-list",
+    ),
+]

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from ordering.models import Order, OrderItem
+from ordering.models import IdempotencyRecord, Order, OrderItem
 
 
 class OrderItemInline(admin.TabularInline):
@@ -28,4 +28,27 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A confirmed order's lines are the record of deducted stock; deleting it would break
+        # the invariant initial = current + confirmed.
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Read-only: for answering "did my retry place a second order?"."""
+
+    list_display = ["key", "order", "response_status", "created_at"]
+    search_fields = ["key"]
+    list_select_related = ["order"]
+    fields = ["key", "request_hash", "order", "response_status", "response_body", "created_at"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -23,7 +23,13 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["store", "-created_at", "-id"], name="order_store_newest_idx")
+            models.Index(fields=["store", "-created_at", "-id"], name="order_store_newest_idx"),
+            # The confirmation sweep's worklist; tiny because sent orders drop out of it.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="CONFIRMED", confirmation_sent_at__isnull=True),
+                name="order_confirmation_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,3 +64,24 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity_requested} x {self.product_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """A placed request under a client's Idempotency-Key: its body hash and the response it got.
+
+    The unique key is what settles two concurrent requests with the same key: the second INSERT
+    waits for the first transaction and then fails, and its request answers with this response.
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    request_hash = models.CharField(max_length=64)
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="idempotency_record"
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The JSON text as first sent, so a replay is the same body, key order included.
+    response_body = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Idempotency-Key {self.key!r} -> order {self.order_id}"

@@ -6,6 +6,7 @@ import factory
 
 from catalog.models import Category, Product
 from inventory.models import Inventory, Store
+from ordering.models import Order, OrderItem
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -41,3 +42,21 @@ class InventoryFactory(factory.django.DjangoModelFactory):
     store = factory.SubFactory(StoreFactory)
     product = factory.SubFactory(ProductFactory)
     quantity = 10
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    store = factory.SubFactory(StoreFactory)
+    status = Order.Status.CONFIRMED
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    quantity_requested = 1
+    unit_price = factory.SelfAttribute("product.price")

@@ -1,0 +1,83 @@
+"""Input and output shapes of order placement and the store order listing."""
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from ordering.models import Order
+
+MAX_LINES = 100
+MAX_QUANTITY = 10_000
+# Ids are bigint; a larger number cannot name a row and must be a 400, not a database error.
+MAX_ID = 2**63 - 1
+
+
+class OrderLinesInputSerializer(serializers.ListSerializer):
+    """The order's lines, with errors in the contract's shape.
+
+    DRF 3.18 reports per-item errors as a dict keyed by index; the contract (API.md) has a list
+    aligned with the request's lines, `{}` for a valid line. List-level errors (not a list, empty,
+    too long) become a plain list of messages, as DRF's ListField gives.
+    """
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
+                raise serializers.ValidationError(
+                    [detail.get(index, {}) for index in range(len(data))]
+                ) from None
+            if isinstance(detail, dict) and set(detail) == {api_settings.NON_FIELD_ERRORS_KEY}:
+                raise serializers.ValidationError(
+                    detail[api_settings.NON_FIELD_ERRORS_KEY]
+                ) from None
+            raise
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    class Meta:
+        list_serializer_class = OrderLinesInputSerializer
+
+    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    quantity_requested = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class OrderPlaceInputSerializer(serializers.Serializer):
+    store_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+
+
+class OrderItemOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    product_title = serializers.CharField(source="product.title")
+    quantity_requested = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class RejectedItemOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    quantity_requested = serializers.IntegerField()
+    quantity_available = serializers.IntegerField()
+    reason = serializers.CharField(source="reject_reason")
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    """The placement response; reads a `PlacedOrder` (the order and its lines, in request order)."""
+
+    id = serializers.IntegerField(source="order.id")
+    store_id = serializers.IntegerField(source="order.store_id")
+    status = serializers.ChoiceField(source="order.status", choices=Order.Status.choices)
+    created_at = serializers.DateTimeField(source="order.created_at")
+    total_items = serializers.IntegerField()
+    items = OrderItemOutputSerializer(many=True)
+    rejected_items = RejectedItemOutputSerializer(many=True)
+
+
+class StoreOrderRowOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    total_items = serializers.IntegerField()

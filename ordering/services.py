@@ -1,0 +1,273 @@
+"""Order writes: atomic, concurrency-safe, idempotent placement; confirmation bookkeeping."""
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status
+
+from catalog.models import Product
+from config.errors import InvalidParameters
+from inventory.selectors import store_check_exists
+from inventory.services import inventory_deduct
+from ordering.exceptions import IdempotencyConflict
+from ordering.models import IdempotencyRecord, Order, OrderItem
+from ordering.serializers import MAX_LINES, MAX_QUANTITY, OrderOutputSerializer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: int
+    quantity_requested: int
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """An order with its lines in request order: what the placement response renders."""
+
+    order: Order
+    lines: list[OrderItem]
+
+    @property
+    def items(self) -> list[OrderItem]:
+        return self.lines
+
+    @property
+    def rejected_items(self) -> list[OrderItem]:
+        return [line for line in self.lines if line.reject_reason]
+
+    @property
+    def total_items(self) -> int:
+        return sum(line.quantity_requested for line in self.lines)
+
+
+@dataclass(frozen=True)
+class OrderPlacement:
+    """What `order_place` answers: the response to send and whether it is a replay."""
+
+    order_id: int
+    status_code: int
+    body: dict
+    replayed: bool = False
+
+
+def _lines_check(lines: Sequence[OrderLine]) -> None:
+    """The contract's rules on lines (the API's serializer checks types and ranges first)."""
+    if not lines:
+        raise InvalidParameters(details={"items": ["This list may not be empty."]})
+    if len(lines) > MAX_LINES:
+        raise InvalidParameters(
+            details={"items": [f"Ensure this field has no more than {MAX_LINES} elements."]}
+        )
+    seen: set[int] = set()
+    errors: list[dict[str, list[str]]] = []
+    for line in lines:
+        line_errors = {}
+        if not 1 <= line.quantity_requested <= MAX_QUANTITY:
+            line_errors["quantity_requested"] = [f"Must be from 1 to {MAX_QUANTITY}."]
+        if line.product_id in seen:
+            line_errors["product_id"] = ["This product is already in the order."]
+        seen.add(line.product_id)
+        errors.append(line_errors)
+    if any(errors):
+        raise InvalidParameters(details={"items": errors})
+
+
+def _products_get(lines: Sequence[OrderLine]) -> dict[int, Product]:
+    ids = [line.product_id for line in lines]
+    products = Product.objects.only("id", "title", "price").in_bulk(ids)
+    if len(products) != len(ids):
+        raise InvalidParameters(
+            details={
+                "items": [
+                    {} if line.product_id in products else {"product_id": ["Unknown product."]}
+                    for line in lines
+                ]
+            }
+        )
+    return products
+
+
+def _request_hash(store_id: int, lines: Sequence[OrderLine]) -> str:
+    """A fingerprint of the request's meaning: `"2"` and `2`, or spacing, do not change it."""
+    canonical = json.dumps(
+        {"store_id": store_id, "items": [[x.product_id, x.quantity_requested] for x in lines]},
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(*, idempotency_key: str, request_hash: str) -> OrderPlacement | None:
+    record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash or record.response_status is None:
+        raise IdempotencyConflict()
+    return OrderPlacement(
+        order_id=record.order_id,
+        status_code=record.response_status,
+        body=json.loads(record.response_body),
+        replayed=True,
+    )
+
+
+def order_place(
+    *, store_id: int, lines: Sequence[OrderLine], idempotency_key: str | None = None
+) -> OrderPlacement:
+    """Place an order: CONFIRMED with every line deducted, or REJECTED with nothing deducted.
+
+    Both outcomes are stored. Raises before touching anything on invalid input (unknown store,
+    unknown product, bad lines) and `IdempotencyConflict` when the key was used with another
+    request. A confirmed order sends `send_order_confirmation` after commit.
+    """
+    lines = list(lines)
+    _lines_check(lines)
+    request_hash = _request_hash(store_id, lines)
+    if idempotency_key is not None:
+        replay = _replay(idempotency_key=idempotency_key, request_hash=request_hash)
+        if replay is not None:
+            return replay
+    store_check_exists(store_id=store_id)
+    products = _products_get(lines)
+    try:
+        return _order_place_locked(
+            store_id=store_id,
+            lines=lines,
+            products=products,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+    except IntegrityError:
+        # Either a concurrent request with the same key committed first (answer with its
+        # response), or the store or a product was deleted since they were checked (foreign keys
+        # are checked at COMMIT): say which, as validation would have.
+        if idempotency_key is not None:
+            replay = _replay(idempotency_key=idempotency_key, request_hash=request_hash)
+            if replay is not None:
+                return replay
+        store_check_exists(store_id=store_id)
+        _products_get(lines)
+        raise
+
+
+@transaction.atomic
+def _order_place_locked(
+    *,
+    store_id: int,
+    lines: list[OrderLine],
+    products: dict[int, Product],
+    idempotency_key: str | None,
+    request_hash: str,
+) -> OrderPlacement:
+    record = None
+    if idempotency_key is not None:
+        # First statement: a concurrent twin blocks here, before it holds any stock lock.
+        record = IdempotencyRecord.objects.create(key=idempotency_key, request_hash=request_hash)
+
+    # The order and its lines are written before the stock rows are locked: hot rows stay locked
+    # only for the lock, the deduction and the commit, which bounds throughput on a hot product.
+    order = Order.objects.create(store_id=store_id, status=Order.Status.CONFIRMED)
+    items = OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                product=products[line.product_id],
+                quantity_requested=line.quantity_requested,
+                unit_price=products[line.product_id].price,
+            )
+            for line in lines
+        ]
+    )
+
+    # Rendered before the lock as the likely outcome, and again only if the order is rejected:
+    # everything done between the lock and the commit is time the hot rows stay locked.
+    body = _response_body(order, items)
+    deduction = inventory_deduct(
+        store_id=store_id, quantities={x.product_id: x.quantity_requested for x in lines}
+    )
+    if not deduction.deducted:
+        order.status = Order.Status.REJECTED
+        order.save(update_fields=["status", "updated_at"])
+        rejected = []
+        for item in items:
+            shortage = deduction.shortages.get(item.product_id)
+            if shortage is not None:
+                item.quantity_available = shortage.quantity_available
+                item.reject_reason = (
+                    OrderItem.RejectReason.INSUFFICIENT_STOCK
+                    if shortage.stocked
+                    else OrderItem.RejectReason.NOT_STOCKED
+                )
+                rejected.append(item)
+        OrderItem.objects.bulk_update(rejected, ["quantity_available", "reject_reason"])
+        body = _response_body(order, items)
+
+    if record is not None:
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            order=order,
+            response_status=status.HTTP_201_CREATED,
+            response_body=json.dumps(body, cls=DjangoJSONEncoder),
+        )
+    if order.status == Order.Status.CONFIRMED:
+        order_id = order.pk
+
+        # A named function, not a partial: robust on_commit logs failures by __qualname__.
+        def enqueue_order_confirmation() -> None:
+            _confirmation_enqueue(order_id)
+
+        transaction.on_commit(enqueue_order_confirmation, robust=True)
+    return OrderPlacement(order_id=order.pk, status_code=status.HTTP_201_CREATED, body=body)
+
+
+def _response_body(order: Order, items: list[OrderItem]) -> dict:
+    return dict(OrderOutputSerializer(PlacedOrder(order=order, lines=items)).data)
+
+
+def _confirmation_enqueue(order_id: int) -> None:
+    # Imported here: tasks import this module. A broker outage is logged by on_commit(robust=True)
+    # and the order is picked up by `send_pending_order_confirmations`.
+    from ordering.tasks import send_order_confirmation
+
+    send_order_confirmation.delay(order_id)
+
+
+def order_confirmation_deliver(*, order: Order) -> None:
+    """Deliver the confirmation. Aisle has no customer contact yet, so delivery is a log line."""
+    logger.info(
+        "order confirmation sent",
+        extra={
+            "event": "order_confirmation_sent",
+            "order_id": order.pk,
+            "store_id": order.store_id,
+        },
+    )
+
+
+def order_confirmation_send(*, order_id: int) -> bool:
+    """Send a confirmed order's confirmation once; True if this call sent it.
+
+    The order row is locked so two concurrent runs cannot both send; a run after a successful one
+    finds `confirmation_sent_at` set and does nothing. A delivery failure rolls back and raises,
+    so the task retries.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status != Order.Status.CONFIRMED:
+            logger.warning(
+                "order confirmation skipped",
+                extra={"event": "order_confirmation_skipped", "order_id": order_id},
+            )
+            return False
+        if order.confirmation_sent_at is not None:
+            return False
+        order_confirmation_deliver(order=order)
+        order.confirmation_sent_at = timezone.now()
+        order.save(update_fields=["confirmation_sent_at", "updated_at"])
+        return True
