@@ -56,5 +56,11 @@ bench-orders: services venv ## Order placement: HTTP latency, hot-product throug
 bench-search: services venv ## Search + suggest API vs raw Elasticsearch vs Postgres ILIKE (100k products)
 	$(PY) bench/search.py
 
+bench-index: services venv ## Rebuild docs/s vs raw parallel_bulk (100k products); commit-to-search lag
+	$(PY) bench/index.py
+
+drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic) + invariants
+	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}
+
 load: services venv ## Mixed load run (60 s) on a live gunicorn, then stock and index invariants
 	$(PY) bench/load.py --duration $${LOAD_DURATION:-60}

@@ -185,6 +185,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
+    # A task taken by a worker that died without acking (acks_late) is redelivered after this
+    # many seconds; keep it above the longest task's run time. The fault drills shorten it.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
 }
 
 REST_FRAMEWORK = {

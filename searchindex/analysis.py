@@ -24,7 +24,11 @@ def analysis_settings() -> dict[str, Any]:
             "aisle_synonyms": {"type": "synonym_graph", "synonyms": synonyms()},
         },
         "analyzer": {
-            "aisle_text": {"type": "custom", "tokenizer": "standard", "filter": [*folding, "aisle_stemmer"]},
+            "aisle_text": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": [*folding, "aisle_stemmer"],
+            },
             # Synonyms apply at search time only, so editing them never needs a reindex of text.
             "aisle_text_search": {
                 "type": "custom",

@@ -5,3 +5,19 @@ from django.apps import AppConfig
 
 class SearchindexConfig(AppConfig):
     name = "searchindex"
+
+    def ready(self) -> None:
+        from searchindex.cache import connect_cache_invalidation
+
+        connect_cache_invalidation()  # suggest cache: bump the catalog version on catalog writes
+
+        # Index outbox: model saves come through OutboxSignalProcessor (ELASTICSEARCH_DSL_SIGNAL_
+        # PROCESSOR); stock flips and bulk writes arrive on their apps' own signals.
+        from catalog.signals import products_bulk_changed
+        from inventory.signals import stock_changed
+        from searchindex.signals import on_products_bulk_changed, on_stock_changed
+
+        stock_changed.connect(on_stock_changed, dispatch_uid="outbox-stock-changed")
+        products_bulk_changed.connect(
+            on_products_bulk_changed, dispatch_uid="outbox-products-bulk-changed"
+        )

@@ -50,7 +50,9 @@ class ProductDocument(Document):
         fields={
             "raw": fields.KeywordField(normalizer="aisle_lowercase"),
             "words": fields.TextField(analyzer="aisle_words"),
-            "prefix": fields.TextField(analyzer="aisle_autocomplete", search_analyzer="aisle_words"),
+            "prefix": fields.TextField(
+                analyzer="aisle_autocomplete", search_analyzer="aisle_words"
+            ),
         },
     )
     description = fields.TextField(analyzer="aisle_text", search_analyzer="aisle_text_search")

@@ -16,3 +16,13 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset():
+    """Eager `apply_async` flips a process-wide "joins would block" flag and restores it on exit;
+    two threads committing at once (the concurrency tests) can restore it in the wrong order and
+    leave it set, which makes every later `EagerResult.get()` raise. Start each test clean."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)

@@ -37,3 +37,40 @@ def index_products(product_index, es) -> Callable[[], None]:
         es.indices.refresh(index=ALIAS)
 
     return index_all
+
+
+class ElasticsearchOutage:
+    """Swaps the default connection for one to a closed port, and back."""
+
+    def __init__(self) -> None:
+        self.original = connections.get_connection()
+
+    def start(self) -> None:
+        connections.create_connection(
+            alias="default", hosts="http://127.0.0.1:1", request_timeout=1, max_retries=0
+        )
+
+    def end(self) -> None:
+        connections.add_connection("default", self.original)
+
+
+@pytest.fixture
+def es_outage() -> Iterator[ElasticsearchOutage]:
+    """Elasticsearch unreachable from `start()` to `end()` (always ended after the test)."""
+    outage = ElasticsearchOutage()
+    yield outage
+    outage.end()
+
+
+@pytest.fixture
+def broker_unreachable():
+    """A real (not eager) Celery app whose broker is a closed port; restored afterwards."""
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app._after_fork()  # drop the cached connection and producer pools built for the old URL
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+    app._after_fork()

@@ -6,8 +6,11 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 
+from catalog.models import Product
 from catalog.seeding import DEFAULT_PRODUCTS, DEFAULT_STORES, catalog_seed
+from catalog.signals import products_bulk_changed
 
 
 def _positive_int(value: str) -> int:
@@ -33,8 +36,9 @@ class Command(BaseCommand):
         "stock. RESETS by default: in one transaction it truncates every catalog, inventory "
         "and ordering table (orders included, ids restarted) and inserts fresh data, so "
         "re-running never duplicates. With --seed the result (titles, prices, stock, ids) is "
-        "identical on every run. --if-empty does nothing when any product exists. The search "
-        "index is not updated; rebuild it afterwards."
+        "identical on every run. --if-empty does nothing when any product exists. Every old "
+        "and new product is queued for the search index (its outbox, in the same transaction); "
+        "rebuild_index is the fast way to index a whole new catalog."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -69,13 +73,20 @@ class Command(BaseCommand):
         seed = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
         # tqdm redraws in place, which Django's line-based OutputWrapper would break.
         show_progress = not options["no_progress"] and self.stderr.isatty()
-        result = catalog_seed(
-            products=options["products"],
-            stores=options["stores"],
-            seed=seed,
-            only_if_empty=options["if_empty"],
-            progress=sys.stderr if show_progress else None,
-        )
+        with transaction.atomic():
+            replaced = list(Product.objects.values_list("id", flat=True))
+            result = catalog_seed(
+                products=options["products"],
+                stores=options["stores"],
+                seed=seed,
+                only_if_empty=options["if_empty"],
+                progress=sys.stderr if show_progress else None,
+            )
+            if not result.skipped:
+                # Bulk inserts fire no model signals. Announce every id that existed before or
+                # exists now, so the index outbox rewrites or deletes each one's document.
+                seeded = Product.objects.values_list("id", flat=True)
+                products_bulk_changed.send(sender=Product, product_ids=[*replaced, *seeded])
         if result.skipped:
             self.stdout.write(
                 f"The catalog already has {result.existing_products:,} products; "
@@ -91,6 +102,6 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            "Seeding bypasses the search index's signals: rebuild the index to search the new "
-            "catalog."
+            "Every product is queued for the search index; a Celery worker drains the queue, or "
+            "run `manage.py rebuild_index` to index the whole catalog at once."
         )

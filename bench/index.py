@@ -1,0 +1,362 @@
+"""Index benchmark: rebuild throughput against the raw bulk floor, then commit-to-search sync lag.
+
+Against 100,000 seeded products, in one run:
+
+  (a) raw floor: the very documents the rebuild writes, prepared beforehand as plain dicts, sent
+      with `elasticsearch.helpers.parallel_bulk` into an index created the same way (bulk-load
+      settings), then refreshed -- no Postgres, no Django, no document preparation;
+  (b) `rebuild_index`'s service, end to end: new index, parallel bulk from Postgres through
+      django-elasticsearch-dsl's document preparation, journal replay, alias swap, cleanup.
+      Rounds alternate (a) and (b); the ratio compares their medians (target >= 0.7);
+  (c) sync lag: a real Celery worker and beat (subprocesses, on their own broker database)
+      drain the outbox while this process commits title changes at a steady rate; a poller
+      searches for the new titles and records when each becomes visible. p50/p95/p99 over 200.
+
+  .venv/bin/python bench/index.py [--rounds 1] [--changes 200] [--rate 20] [--threads 2]
+
+The catalog is seeded once (`seed_data --products 100000 --seed 1`) into its own database,
+`aisle_bench_index` (BENCH_INDEX_DATABASE_URL), and reused. Indices carry the `bench-index-`
+prefix and are deleted at the end; the worker and beat use BENCH_INDEX_BROKER_URL (default
+redis://127.0.0.1:6379/13), whose Celery keys are removed at the end.
+"""
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PRODUCTS = 100_000
+SEED = 1
+DATABASE_URL = os.environ.get(
+    "BENCH_INDEX_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_index"
+)
+BROKER_URL = os.environ.get("BENCH_INDEX_BROKER_URL", "redis://127.0.0.1:6379/13")
+INDEX_PREFIX = "bench-index-"
+CACHE_PREFIX = f"aisle-bench-index-{os.getpid()}"
+
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DATABASE_URL": DATABASE_URL,
+    "CELERY_BROKER_URL": BROKER_URL,
+    "REDIS_URL": BROKER_URL,
+    "CACHE_KEY_PREFIX": CACHE_PREFIX,
+    "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
+    "ELASTICSEARCH_TIMEOUT": "120",  # bulk requests on a shared 2-core machine
+    "CELERY_TASK_ALWAYS_EAGER": "false",
+    "DJANGO_DEBUG": "false",
+    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
+}
+os.environ.update(ENV)
+
+import django  # noqa: E402 - settings come from the environment set just above
+
+django.setup()
+
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+from django.db import transaction  # noqa: E402
+from elasticsearch.dsl.connections import connections  # noqa: E402
+from elasticsearch.helpers import parallel_bulk  # noqa: E402
+
+from catalog.models import Product  # noqa: E402
+from catalog.signals import products_bulk_changed  # noqa: E402
+from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
+from searchindex.models import PendingIndexUpdate  # noqa: E402
+from searchindex.services import (  # noqa: E402
+    REBUILD_CHUNK,
+    _index_finish_load,
+    index_create,
+    index_rebuild,
+)
+
+
+def say(message: str) -> None:
+    print(f"[bench-index] {message}", flush=True)
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def es_client():
+    return connections.get_connection()
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def database_ready() -> None:
+    url = urlparse(DATABASE_URL)
+    name = url.path.lstrip("/")
+    admin_url = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')  # the name comes from our own setting
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    if Product.objects.count() == PRODUCTS:
+        say(f"catalog: reusing {PRODUCTS:,} seeded products")
+        return
+    say(f"catalog: seeding {PRODUCTS:,} products (once)")
+    subprocess.run(
+        [*manage, "seed_data", "--products", str(PRODUCTS), "--seed", str(SEED), "--no-progress"],
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def indices_drop() -> None:
+    es_client().indices.delete(
+        index=f"{INDEX_PREFIX}*", ignore_unavailable=True, allow_no_indices=True
+    )
+
+
+# --- (a) and (b): rebuild against the raw floor ------------------------------------------------
+
+
+def prepared_documents() -> list[tuple[int, dict]]:
+    """The rebuild's documents, prepared once up front so the floor measures sending only."""
+    doc = ProductDocument()
+    queryset = products_for_indexing().order_by("id").iterator(chunk_size=REBUILD_CHUNK)
+    return [(product.pk, doc.prepare(product)) for product in queryset]
+
+
+def raw_floor(documents: list[tuple[int, dict]], *, chunk_size: int, threads: int) -> float:
+    """Seconds to create an index and load the prepared dicts with parallel_bulk."""
+    name = f"{ALIAS}-raw-{time.time_ns()}"
+    es = es_client()
+    started = time.perf_counter()
+    index_create(name=name, bulk_load=True)
+    actions = ({"_index": name, "_id": pk, "_source": source} for pk, source in documents)
+    sent = 0
+    for ok, item in parallel_bulk(es, actions, chunk_size=chunk_size, thread_count=threads):
+        if not ok:
+            raise SystemExit(f"raw floor: Elasticsearch refused {item}")
+        sent += 1
+    _index_finish_load(name)
+    seconds = time.perf_counter() - started
+    count = es.count(index=name)["count"]
+    es.indices.delete(index=name)
+    if sent != len(documents) or count != len(documents):
+        raise SystemExit(f"raw floor: sent {sent}, indexed {count}, expected {len(documents)}")
+    return seconds
+
+
+def rebuild(*, chunk_size: int, threads: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    result = index_rebuild(chunk_size=chunk_size, thread_count=threads)
+    seconds = time.perf_counter() - started
+    count = es_client().count(index=ALIAS)["count"]
+    if result.documents != PRODUCTS or count != PRODUCTS:
+        raise SystemExit(f"rebuild: indexed {result.documents}, alias counts {count}")
+    return seconds, result.documents
+
+
+def throughput(args: argparse.Namespace) -> None:
+    say("preparing the raw floor's documents in memory (not timed) ...")
+    documents = prepared_documents()
+    raw_rates, rebuild_rates = [], []
+    for round_number in range(1, args.rounds + 1):
+        seconds = raw_floor(documents, chunk_size=args.chunk_size, threads=args.threads)
+        raw_rates.append(len(documents) / seconds)
+        say(
+            f"round {round_number}: raw parallel_bulk  {seconds:6.1f} s  "
+            f"{raw_rates[-1]:8,.0f} docs/s"
+        )
+        seconds, count = rebuild(chunk_size=args.chunk_size, threads=args.threads)
+        rebuild_rates.append(count / seconds)
+        say(
+            f"round {round_number}: rebuild_index      {seconds:6.1f} s  "
+            f"{rebuild_rates[-1]:8,.0f} docs/s"
+        )
+    raw, built = statistics.median(raw_rates), statistics.median(rebuild_rates)
+    say(
+        f"RESULT rebuild {built:,.0f} docs/s vs raw floor {raw:,.0f} docs/s: "
+        f"ratio {built / raw:.2f} (target >= 0.70); chunk {args.chunk_size}, "
+        f"{args.threads} threads, {PRODUCTS:,} documents"
+    )
+
+
+# --- (c): sync lag with a real worker and beat --------------------------------------------------
+
+
+class Celery:
+    """A worker and a beat as subprocesses of this run, each in its own process group."""
+
+    def __init__(self, workdir: str) -> None:
+        celery = [sys.executable, "-m", "celery", "-A", "config", "--quiet"]
+        self.processes = [
+            subprocess.Popen(
+                [*celery, "worker", "--loglevel", "WARNING", "--concurrency", "2"],
+                cwd=ROOT,
+                start_new_session=True,
+            ),
+            subprocess.Popen(
+                [*celery, "beat", "--loglevel", "WARNING"]
+                + ["--schedule", str(Path(workdir) / "celerybeat-schedule")],
+                cwd=ROOT,
+                start_new_session=True,
+            ),
+        ]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def visible_titles(titles: list[str]) -> set[str]:
+    if not titles:
+        return set()
+    hits = es_client().search(
+        index=ALIAS,
+        query={"terms": {"title.raw": [title.lower() for title in titles]}},
+        source=["title"],
+        size=len(titles),
+    )["hits"]["hits"]
+    return {hit["_source"]["title"] for hit in hits}
+
+
+def title_change(product_id: int, title: str) -> None:
+    with transaction.atomic():
+        product = Product.objects.get(pk=product_id)
+        product.title = title
+        product.save(update_fields=["title", "updated_at"])
+
+
+def wait_until_visible(title: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if visible_titles([title]):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def sync_lag(args: argparse.Namespace) -> None:
+    product_ids = list(
+        Product.objects.order_by("?").values_list("id", flat=True)[: args.changes + 1]
+    )
+    originals = dict(Product.objects.filter(pk__in=product_ids).values_list("id", "title"))
+    run = f"{time.time_ns() % 10**9:09d}"
+    with tempfile.TemporaryDirectory(prefix="aisle-bench-index-") as workdir:
+        workers = Celery(workdir)
+        try:
+            # Warm-up: the first change is visible once the worker is up and draining.
+            warm_title = f"Lagprobe {run} warmup"
+            title_change(product_ids[0], warm_title)
+            if not wait_until_visible(warm_title, timeout=60):
+                raise SystemExit("sync lag: the worker never drained the warm-up change")
+            say(f"worker and beat up; committing {args.changes} changes at {args.rate}/s ...")
+            lags = measure(product_ids[1:], run, args)
+        finally:
+            with transaction.atomic():
+                for pk, title in originals.items():
+                    Product.objects.filter(pk=pk).update(title=title)
+                products_bulk_changed.send(sender=Product, product_ids=list(originals))
+            workers.stop()
+    lags.sort()
+    pct = statistics.quantiles(lags, n=100, method="inclusive")
+    say(
+        f"RESULT sync lag commit -> visible in a search over {len(lags)} changes: "
+        f"p50 {pct[49]:.2f} s, p95 {pct[94]:.2f} s, p99 {pct[98]:.2f} s, max {lags[-1]:.2f} s "
+        f"(refresh interval {os.environ.get('ELASTICSEARCH_REFRESH_INTERVAL', '1s')}, "
+        f"target p99 <= 1.5 s)"
+    )
+
+
+def measure(product_ids: list[int], run: str, args: argparse.Namespace) -> list[float]:
+    committed: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set() or len(seen) < len(committed):
+            with lock:
+                waiting = [title for title in committed if title not in seen]
+            for title in visible_titles(waiting):
+                seen.setdefault(title, time.perf_counter())
+            if done.is_set() and time.perf_counter() - last_commit[0] > 30:
+                break  # anything still missing after 30 s is reported as missing
+            time.sleep(0.02)
+
+    last_commit = [time.perf_counter()]
+    poller = threading.Thread(target=poll)
+    poller.start()
+    interval = 1 / args.rate
+    try:
+        for i, pk in enumerate(product_ids):
+            title = f"Lagprobe {run} {i}"
+            title_change(pk, title)
+            now = time.perf_counter()
+            with lock:
+                committed[title] = now
+            last_commit[0] = now
+            time.sleep(max(0.0, interval - (time.perf_counter() - now)))
+    finally:
+        done.set()
+        poller.join()
+    missing = [title for title in committed if title not in seen]
+    if missing:
+        raise SystemExit(f"sync lag: {len(missing)} changes never became visible: {missing[:5]}")
+    return [seen[title] - committed[title] for title in committed]
+
+
+def broker_cleanup() -> None:
+    client = redis.Redis.from_url(BROKER_URL)
+    for pattern in ("celery*", "_kombu*", "unacked*", f"*{CACHE_PREFIX}*"):
+        keys = list(client.scan_iter(pattern))
+        if keys:
+            client.delete(*keys)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--chunk-size", type=int, default=REBUILD_CHUNK)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=20.0, help="changes committed per second")
+    parser.add_argument("--skip-lag", action="store_true")
+    parser.add_argument("--skip-rebuild", action="store_true", help="only the sync lag part")
+    args = parser.parse_args()
+    run_started = time.perf_counter()
+    say(f"machine: {os.cpu_count()} cores, load average {load_average()} (other work skews it)")
+    database_ready()
+    indices_drop()
+    try:
+        if args.skip_rebuild:
+            say("building the index for the lag measurement (not timed) ...")
+            index_rebuild(chunk_size=args.chunk_size, thread_count=args.threads)
+        else:
+            throughput(args)
+        if not args.skip_lag:
+            sync_lag(args)
+    finally:
+        indices_drop()
+        broker_cleanup()
+        # The bench database keeps no outbox backlog between runs: the next rebuild covers it.
+        PendingIndexUpdate.objects.all().delete()
+        say("bench indices and broker keys deleted")
+    say(f"total run time {time.perf_counter() - run_started:.0f} s; load average {load_average()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,717 @@
+"""Search benchmark: the search and suggest APIs against raw Elasticsearch and a Postgres ILIKE.
+
+Against 100,000 seeded products and 20 stores, in one run, with 8 concurrent clients:
+
+  (a) GET /api/search/products/ over a fixed mix of queries (with and without filters and
+      `store_id`), through a live gunicorn on loopback started and stopped here;
+  (b) the very request bodies the API sends, posted straight to Elasticsearch (the floor);
+  (c) the peer-style baseline: `title ILIKE '%q%' OR description ILIKE '%q%' OR category name
+      ILIKE '%q%'` in Postgres with the same filters, a COUNT and the page (plus the page's
+      store quantities when `store_id` is given), sent with psycopg (no HTTP, no ORM);
+  (d) GET /api/search/suggest/ with the cache cold (every prefix asked once) and warm, against
+      (e) the same completion requests sent straight to Elasticsearch.
+
+Then one client, one request at a time, splits the API's time into its layers.
+
+  .venv/bin/python bench/search.py [--clients 8] [--rounds 6] [--workers 8]
+                                  [--keep-index] [--reuse-index]
+
+The catalog is seeded once (`seed_data --products 100000 --seed 1`) into its own database,
+`aisle_bench_search` (BENCH_SEARCH_DATABASE_URL), and reused while it has that many products.
+The index is built fresh behind a `bench-search-` alias and deleted at the end, as are the
+run's Redis keys (BENCH_SEARCH_REDIS_URL, default redis://127.0.0.1:6379/14).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PRODUCTS = 100_000
+STORES = 20
+SEED = 1
+DATABASE_URL = os.environ.get(
+    "BENCH_SEARCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_search"
+)
+REDIS_URL = os.environ.get("BENCH_SEARCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+INDEX_PREFIX = "bench-search-"
+CACHE_PREFIX = f"aisle-bench-search-{os.getpid()}"
+ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "CACHE_KEY_PREFIX": CACHE_PREFIX,
+    "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
+    "ELASTICSEARCH_TIMEOUT": "120",  # bulk indexing on a shared 2-core machine
+    "SEARCH_THROTTLE_RATE": "10000000/min",  # measured, but never the limit here
+    "SUGGEST_THROTTLE_RATE": "10000000/min",
+    "CELERY_TASK_ALWAYS_EAGER": "false",
+    "DJANGO_DEBUG": "false",
+    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
+    "PYTHONWARNINGS": "ignore:No directory at",  # STATIC_ROOT exists only after collectstatic
+}
+os.environ.update(ENV)
+
+import django  # noqa: E402 - settings come from the environment set just above
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from elasticsearch.dsl.connections import connections  # noqa: E402
+
+from catalog.models import Category, Product  # noqa: E402
+from inventory.models import Store  # noqa: E402
+from searchindex.cache import catalog_version_bump  # noqa: E402
+from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
+from searchindex.search import (  # noqa: E402
+    SUGGEST_SIZE,
+    ProductSearchQuery,
+    _ranked_titles,
+    _suggest_titles,
+    product_search,
+    product_search_body,
+    product_suggest_body,
+    suggest_edits,
+)
+from searchindex.selectors import category_ids_matching  # noqa: E402
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def database_ready() -> None:
+    url = urlparse(DATABASE_URL)
+    name = url.path.lstrip("/")
+    admin_url = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')  # the name comes from our own setting
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
+    if Product.objects.count() == PRODUCTS and Store.objects.count() == STORES:
+        say(f"catalog: reusing {PRODUCTS:,} seeded products and {STORES} stores")
+        return
+    say(f"catalog: seeding {PRODUCTS:,} products and {STORES} stores (once)")
+    subprocess.run(
+        [*manage, "seed_data", "--products", str(PRODUCTS), "--stores", str(STORES)]
+        + ["--seed", str(SEED), "--no-progress"],
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def es_client():
+    return connections.get_connection().options(request_timeout=300)
+
+
+def index_build() -> float:
+    es = es_client()
+    es.indices.delete(index=f"{ALIAS}*", ignore_unavailable=True, allow_no_indices=True)
+    name = f"{ALIAS}-{int(time.time())}"
+    started = time.perf_counter()
+    ProductDocument._index.clone(name=name).create()
+    # No refreshes and no fsync per bulk request while loading; both back before measuring.
+    es.indices.put_settings(
+        index=name, settings={"refresh_interval": "-1", "translog.durability": "async"}
+    )
+    es.indices.put_alias(index=name, name=ALIAS)
+    ProductDocument().update(products_for_indexing().order_by("id"), parallel=True)
+    es.indices.put_settings(
+        index=name, settings={"refresh_interval": "1s", "translog.durability": "request"}
+    )
+    es.indices.refresh(index=name)
+    # Let the merges that follow a bulk load finish (a full force-merge costs ~45 s more here),
+    # so they do not compete with whichever path is measured first.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        merges = es.indices.stats(index=name, metric="merge")["_all"]["primaries"]["merges"]
+        if merges["current"] == 0:
+            break
+        time.sleep(1)
+    count = es.count(index=ALIAS)["count"]
+    if count != PRODUCTS:
+        raise SystemExit(f"indexed {count} documents, expected {PRODUCTS}")
+    return time.perf_counter() - started
+
+
+def index_complete() -> bool:
+    es = es_client()
+    return bool(es.indices.exists_alias(name=ALIAS)) and es.count(index=ALIAS)["count"] == PRODUCTS
+
+
+def index_drop() -> None:
+    es_client().indices.delete(index=f"{ALIAS}*", ignore_unavailable=True, allow_no_indices=True)
+
+
+def redis_cleanup() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{CACHE_PREFIX}:*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
+# --- the workload ----------------------------------------------------------------------------
+
+
+def search_mix(store_ids: list[int]) -> list[dict[str, str]]:
+    """A fixed mix: text alone, text with filters and a store, typos, and filter-only listings."""
+    first, second, third = (str(store_id) for store_id in store_ids[:3])
+    return [
+        {"q": "milk"},
+        {"q": "green tea"},
+        {"q": "basmati rice", "sort": "price"},
+        {"q": "shampoo", "store_id": first},
+        {"q": "chocolate", "category": "chocolates-sweets", "max_price": "500"},
+        {"q": "mango juice", "in_stock": "true", "store_id": second},
+        {"q": "biscuits", "min_price": "50", "max_price": "200"},
+        {"q": "choclate"},
+        {"q": "sunflower oil", "sort": "-price"},
+        {"q": "amul butter", "in_stock": "true"},
+        {"category": "dairy"},
+        {"category": "snacks", "store_id": third, "in_stock": "true"},
+        {"min_price": "100", "max_price": "300", "sort": "price"},
+        {"q": "ice cream", "category": "Frozen"},
+        {"q": "rice", "page": "3"},
+        {"q": "turmeric powder", "store_id": first},
+        {"q": "ginger", "sort": "newest"},
+    ]
+
+
+def search_query(params: dict[str, str]) -> ProductSearchQuery:
+    fields: dict[str, Any] = {
+        name: params[name] for name in ("q", "category", "sort") if name in params
+    }
+    for name in ("min_price", "max_price"):
+        if name in params:
+            fields[name] = Decimal(params[name])
+    if "store_id" in params:
+        fields["store_id"] = int(params["store_id"])
+    if "in_stock" in params:
+        fields["in_stock"] = params["in_stock"] == "true"
+    return ProductSearchQuery(**fields, page=int(params.get("page", 1)), page_size=20)
+
+
+def raw_search_body(params: dict[str, str]) -> bytes:
+    query = search_query(params)
+    ids = category_ids_matching(value=query.category) if query.category else None
+    return json.dumps(product_search_body(query, category_ids=ids)).encode()
+
+
+def suggest_prefixes(count: int) -> list[str]:
+    """Distinct prefixes people type: 3 to 7 letters of title words, first words most."""
+    rng = random.Random(SEED)
+    titles = list(Product.objects.order_by("id").values_list("title", flat=True))
+    titles = rng.sample(titles, min(len(titles), count * 4))
+    prefixes: list[str] = []
+    seen: set[str] = set()
+    for title in titles:
+        words = [word for word in title.lower().split() if word.isalpha() and len(word) >= 3]
+        if not words:
+            continue
+        word = words[0] if rng.random() < 0.6 else rng.choice(words)
+        prefix = word[: rng.randint(3, min(7, len(word)))]
+        if prefix not in seen:
+            seen.add(prefix)
+            prefixes.append(prefix)
+        if len(prefixes) == count:
+            break
+    return prefixes
+
+
+# --- ILIKE baseline --------------------------------------------------------------------------
+
+_ORDER = {
+    "relevance": "p.id",  # ILIKE cannot rank: id order
+    "price": "p.price, p.id",
+    "-price": "p.price DESC, p.id",
+    "newest": "p.created_at DESC, p.id DESC",
+}
+
+
+def ilike_queries(params: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    query = search_query(params)
+    where = ["TRUE"]
+    args: dict[str, Any] = {}
+    if query.q:
+        where.append(
+            "(p.title ILIKE %(like)s OR p.description ILIKE %(like)s OR c.name ILIKE %(like)s)"
+        )
+        args["like"] = f"%{query.q}%"
+    if query.category:
+        where.append("p.category_id = ANY(%(categories)s)")
+        args["categories"] = category_ids_matching(value=query.category)
+    if query.min_price is not None:
+        where.append("p.price >= %(min_price)s")
+        args["min_price"] = query.min_price
+    if query.max_price is not None:
+        where.append("p.price <= %(max_price)s")
+        args["max_price"] = query.max_price
+    if query.in_stock is not None:
+        # Only fixed SQL fragments are joined; every value travels as a parameter.
+        exists = "EXISTS (SELECT 1 FROM inventory_inventory i WHERE i.product_id = p.id"
+        exists += " AND i.quantity > 0"
+        exists += (" AND i.store_id = %(store_id)s" if query.store_id else "") + ")"
+        where.append(exists if query.in_stock else f"NOT {exists}")
+    if query.store_id:
+        args["store_id"] = query.store_id
+    source = (
+        "FROM catalog_product p JOIN catalog_category c ON c.id = p.category_id WHERE "
+        + " AND ".join(where)
+    )
+    args["offset"] = (query.page - 1) * query.page_size
+    args["limit"] = query.page_size
+    page = (
+        "SELECT p.id, p.title, p.description, p.price, p.category_id, c.name, p.created_at "
+        f"{source} ORDER BY {_ORDER[query.effective_sort]} LIMIT %(limit)s OFFSET %(offset)s"
+    )
+    return [(f"SELECT count(*) {source}", args), (page, args)]
+
+
+def ilike_run(conn: psycopg.Connection, params: dict[str, str]) -> None:
+    count_sql, page_sql = ilike_queries(params)
+    conn.execute(*count_sql).fetchone()
+    rows = conn.execute(*page_sql).fetchall()
+    if "store_id" in params and rows:
+        conn.execute(
+            "SELECT product_id, quantity FROM inventory_inventory"
+            " WHERE store_id = %s AND product_id = ANY(%s)",
+            [int(params["store_id"]), [row[0] for row in rows]],
+        ).fetchall()
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn on loopback with sync workers, as `make run` serves the API."""
+
+    def __init__(self, workers: int) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application"]
+            + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+            + ["--backlog", "256", "--log-level", "warning"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            start_new_session=True,
+        )
+        SERVER_PIDS[:] = [self.process.pid]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("gunicorn did not answer /healthz within 30 s")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def api_get(port: int, path: str, params: dict[str, str]) -> bytes:
+    # gunicorn's sync workers close every connection, so each request opens one, like a client.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", f"{path}?{urlencode(params)}")
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path} {params}: {response.status} {body[:200]!r}")
+    return body
+
+
+class EsConnection:
+    """A keep-alive HTTP connection to Elasticsearch, as the API's client keeps one."""
+
+    def __init__(self) -> None:
+        url = urlparse(ES_URL)
+        self.conn = http.client.HTTPConnection(url.hostname, url.port or 9200, timeout=30)
+
+    def search(self, body: bytes) -> dict:
+        self.conn.request(
+            "POST", f"/{ALIAS}/_search", body=body, headers={"Content-Type": "application/json"}
+        )
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"Elasticsearch {response.status}: {data[:200]!r}")
+        return json.loads(data)
+
+
+def run_clients(
+    clients: int,
+    jobs: list[Any],
+    work: Callable[[Any, Any], None],
+    make_state: Callable[[], Any],
+    *,
+    tolerate_errors: bool = False,
+) -> "Run":
+    """Each client takes every `clients`-th job in turn; the latency of each job, wall time."""
+    barrier = threading.Barrier(clients + 1)
+    samples: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        state = make_state()
+        mine = jobs[index::clients]
+        barrier.wait()
+        local = []
+        for job in mine:
+            started = time.perf_counter()
+            try:
+                work(state, job)
+            except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
+                with lock:
+                    errors.append(str(exc)[:200])
+                continue
+            local.append(time.perf_counter() - started)
+        with lock:
+            samples.extend(local)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    before = cpu_snapshot()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors and not tolerate_errors:
+        raise SystemExit(f"{len(errors)} errors, first: {errors[0]}")
+    after = cpu_snapshot()
+    return Run(samples, elapsed, {name: after[name] - before[name] for name in after})
+
+
+@dataclass
+class Run:
+    samples: list[float]
+    elapsed: float
+    cpu: dict[str, float]
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+SERVER_PIDS: list[int] = []  # gunicorn's master, once started
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds used so far by Elasticsearch, the gunicorn processes and this client.
+
+    From /proc; Elasticsearch is shared with anything else on the machine, so its figure is
+    an upper bound for our requests."""
+    usage = {"web": 0.0, "es": 0.0, "client": time.process_time()}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat_file:
+                stat = stat_file.read()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline_file:
+                cmdline = cmdline_file.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK
+        pid, parent = int(entry.name), int(fields[1])
+        if pid in SERVER_PIDS or parent in SERVER_PIDS:
+            usage["web"] += seconds
+        elif b"org.elasticsearch" in cmdline:
+            usage["es"] += seconds
+    return usage
+
+
+def stats(*runs: Run) -> dict[str, float]:
+    """p50/p99 over every sample of the runs; throughput over their summed wall time."""
+    ordered = sorted(sample for run in runs for sample in run.samples) or [0.0]
+    elapsed = sum(run.elapsed for run in runs)
+    cpu = {name: sum(run.cpu[name] for run in runs) * 1000 / len(ordered) for name in runs[0].cpu}
+    return {
+        **{f"cpu_{name}": value for name, value in cpu.items()},
+        "n": len(ordered),
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
+        "rps": len(ordered) / elapsed,
+    }
+
+
+def interleaved(
+    clients: int, jobs: list[Any], paths: list[tuple[Callable, Callable]], chunks: int = 4
+) -> list[dict[str, float]]:
+    """The paths take turns on slices of the same jobs, so load from anything else on the
+    machine (or a settling index) falls on each of them alike."""
+    runs: list[list[Run]] = [[] for _ in paths]
+    size = -(-len(jobs) // chunks)
+    for start in range(0, len(jobs), size):
+        for index, (work, make_state) in enumerate(paths):
+            runs[index].append(run_clients(clients, jobs[start : start + size], work, make_state))
+    return [stats(*path_runs) for path_runs in runs]
+
+
+def raw_suggest(es: EsConnection, prefix: str) -> None:
+    """The completion requests the API makes for `prefix`: exact, then typos if too few."""
+    exact = es.search(json.dumps(product_suggest_body(q=prefix, store_id=None)).encode())
+    titles = {title.casefold() for title in _ranked_titles(exact)}
+    edits = suggest_edits(prefix)
+    if len(titles) < SUGGEST_SIZE and edits:
+        es.search(json.dumps(product_suggest_body(q=prefix, store_id=None, edits=edits)).encode())
+
+
+# --- where the time goes ---------------------------------------------------------------------
+
+
+def _ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def search_layers(mix: list[dict[str, str]], port: int, repeats: int) -> list[tuple[str, float]]:
+    """One client, one request at a time: each layer of a search, median over the mix, in ms."""
+    es = EsConnection()
+    client = Client()
+    pg = psycopg.connect(DATABASE_URL, autocommit=True)
+    took, raw, search_fn, sql, django_fn, http_fn, ilike = ([] for _ in range(7))
+    for repeat in range(repeats):
+        for params in mix:
+            response = timed(raw, es.search, raw_search_body(params))
+            took.append(response["took"] / 1000)
+            query = search_query(params)
+            timed(search_fn, product_search, query=query)
+            with CaptureQueriesContext(connection) as captured:
+                product_search(query=query)
+            sql.append(sum(float(q["time"]) for q in captured.captured_queries))
+            response = timed(django_fn, client.get, "/api/search/products/", params)
+            assert response.status_code == 200, response.content
+            timed(http_fn, api_get, port, "/api/search/products/", params)
+            if repeat == 0:  # slow, and steady enough for one pass
+                timed(ilike, ilike_run, pg, params)
+    pg.close()
+    return [
+        ("Elasticsearch's own `took` (query + aggregations + fetch)", _ms(took)),
+        ("(b) raw request from a client (adds HTTP + JSON both ways)", _ms(raw)),
+        ("product_search() in-process (Python ES client, parsing, Postgres)", _ms(search_fn)),
+        ("  of which Postgres, mean (category look-up, store quantities)", _mean_ms(sql)),
+        ("Django + DRF in-process (+ middleware, throttle, validation, JSON)", _ms(django_fn)),
+        ("(a) the API over HTTP through gunicorn", _ms(http_fn)),
+        ("(c) Postgres ILIKE + COUNT + page", _ms(ilike)),
+    ]
+
+
+def suggest_layers(prefixes: list[str], port: int) -> list[tuple[str, float]]:
+    """One client: each layer of an uncached suggestion, then a cached one, median in ms."""
+    es = EsConnection()
+    client = Client()
+    raw, titles, django_cold, http_cold, http_warm = ([] for _ in range(5))
+    for prefix in prefixes:
+        timed(raw, raw_suggest, es, prefix)
+        timed(titles, _suggest_titles, prefix, None)
+        catalog_version_bump()  # the same Redis and key prefix as the server: a cold cache
+        timed(django_cold, client.get, "/api/search/suggest/", {"q": prefix})
+        catalog_version_bump()
+        timed(http_cold, api_get, port, "/api/search/suggest/", {"q": prefix})
+        timed(http_warm, api_get, port, "/api/search/suggest/", {"q": prefix})
+    return [
+        ("(e) raw completion request(s) from a client", _ms(raw)),
+        ("the same through the Python ES client, titles ranked", _ms(titles)),
+        ("Django + DRF in-process, cache cold (+ 4 Redis round trips)", _ms(django_cold)),
+        ("(d) the API over HTTP through gunicorn, cache cold", _ms(http_cold)),
+        ("    the API over HTTP through gunicorn, cache warm", _ms(http_warm)),
+    ]
+
+
+def timed(samples: list[float], func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    started = time.perf_counter()
+    result = func(*args, **kwargs)
+    samples.append(time.perf_counter() - started)
+    return result
+
+
+def _mean_ms(samples: list[float]) -> float:
+    return statistics.mean(samples) * 1000
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def row(name: str, result: dict[str, float]) -> str:
+    return (
+        f"  {name:<44} {result['p50']:>8.1f} {result['p99']:>8.1f} "
+        f"{result['rps']:>8.1f} {int(result['n']):>6}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="passes over the search mix per client"
+    )
+    parser.add_argument("--ilike-rounds", type=int, default=1)
+    parser.add_argument("--prefixes", type=int, default=400, help="distinct suggest prefixes")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
+    parser.add_argument("--keep-index", action="store_true", help="leave the bench index behind")
+    parser.add_argument(
+        "--reuse-index", action="store_true", help="use a kept bench index if it is complete"
+    )
+    args = parser.parse_args()
+    run_started = time.perf_counter()
+
+    database_ready()
+    if args.reuse_index and index_complete():
+        say(f"index: reusing the kept bench index ({PRODUCTS:,} documents)")
+    else:
+        say("index: building the bench index (bulk, refresh off, then merges settle) ...")
+        say(f"index: {PRODUCTS:,} documents in {index_build():.1f} s")
+    server = Server(args.workers)
+    try:
+        report(args, server.port)
+    finally:
+        server.stop()
+        redis_cleanup()
+        if not args.keep_index:
+            index_drop()
+            say("index: bench index deleted")
+    say(f"total run time {time.perf_counter() - run_started:.0f} s")
+
+
+def report(args: argparse.Namespace, port: int) -> None:
+    store_ids = list(Store.objects.order_by("id").values_list("id", flat=True))
+    mix = search_mix(store_ids)
+    assert Category.objects.filter(slug="dairy").exists(), "the seeded catalog has a Dairy aisle"
+    clients = args.clients
+    jobs = [params for _ in range(args.rounds * clients) for params in mix]
+    rng = random.Random(SEED)
+    rng.shuffle(jobs)
+    bodies = {json.dumps(params, sort_keys=True): raw_search_body(params) for params in mix}
+
+    say(f"warm-up: every query twice through the API and raw, {clients} clients")
+    run_clients(
+        clients,
+        mix * 2,
+        lambda _s, p: api_get(port, "/api/search/products/", p),
+        dict,
+        tolerate_errors=True,  # a cold node may time out (503) once or twice here
+    )
+    run_clients(
+        clients,
+        mix * 2,
+        lambda es, p: es.search(bodies[json.dumps(p, sort_keys=True)]),
+        EsConnection,
+    )
+
+    say(f"search: {len(jobs)} requests per path, {clients} concurrent clients, interleaved")
+    api, raw = interleaved(
+        clients,
+        jobs,
+        [
+            (lambda _s, p: api_get(port, "/api/search/products/", p), dict),
+            (lambda es, p: es.search(bodies[json.dumps(p, sort_keys=True)]), EsConnection),
+        ],
+    )
+    ilike_jobs = [params for _ in range(args.ilike_rounds * clients) for params in mix]
+    rng.shuffle(ilike_jobs)
+    ilike = stats(
+        run_clients(
+            clients, ilike_jobs, ilike_run, lambda: psycopg.connect(DATABASE_URL, autocommit=True)
+        )
+    )
+
+    prefixes = suggest_prefixes(args.prefixes)
+    say(f"suggest: {len(prefixes)} distinct prefixes, {clients} concurrent clients, interleaved")
+    run_clients(clients, prefixes[:40], raw_suggest, EsConnection)  # warm the FST
+    suggest_cold, suggest_raw = interleaved(
+        clients,
+        prefixes,
+        [
+            (lambda _s, q: api_get(port, "/api/search/suggest/", {"q": q}), dict),
+            (raw_suggest, EsConnection),
+        ],
+    )
+    suggest_warm = stats(
+        run_clients(
+            clients, prefixes, lambda _s, q: api_get(port, "/api/search/suggest/", {"q": q}), dict
+        )
+    )
+
+    say("")
+    say(f"{PRODUCTS:,} products, {len(store_ids)} stores; {clients} concurrent clients; ms")
+    say(f"  {'path':<44} {'p50':>8} {'p99':>8} {'req/s':>8} {'n':>6}")
+    say(row(f"(a) search API (gunicorn, {args.workers} sync workers)", api))
+    say(row("(b) same bodies straight to Elasticsearch", raw))
+    say(row("(c) Postgres ILIKE + COUNT + page", ilike))
+    say(row("(d) suggest API, cache cold", suggest_cold))
+    say(row("    suggest API, cache warm", suggest_warm))
+    say(row("(e) same completion requests to Elasticsearch", suggest_raw))
+    say("")
+    say("ratios (p50):")
+    say(f"  search API / raw Elasticsearch     {api['p50'] / raw['p50']:6.2f}x  (target <= 1.5x)")
+    say(f"  ILIKE / search API                 {ilike['p50'] / api['p50']:6.1f}x  (target >= 20x)")
+    say(
+        f"  suggest API cold / raw completion  {suggest_cold['p50'] / suggest_raw['p50']:6.2f}x"
+        "  (target <= 1.5x)"
+    )
+    say(f"  suggest API warm / raw completion  {suggest_warm['p50'] / suggest_raw['p50']:6.2f}x")
+    say("ratios (throughput):")
+    say(f"  search API / raw Elasticsearch     {api['rps'] / raw['rps']:6.2f}x")
+    say(f"  search API / ILIKE                 {api['rps'] / ilike['rps']:6.1f}x")
+    say("")
+    say("CPU per request, ms (from /proc; Elasticsearch's includes anyone else's queries):")
+    say(f"  {'path':<44} {'web':>8} {'ES':>8} {'client':>8} {'total':>8}")
+    for name, result in [
+        ("(a) search API", api),
+        ("(b) raw search", raw),
+        ("(d) suggest API, cache cold", suggest_cold),
+        ("    suggest API, cache warm", suggest_warm),
+        ("(e) raw completion", suggest_raw),
+    ]:
+        parts = [result["cpu_web"], result["cpu_es"], result["cpu_client"]]
+        say(f"  {name:<44} " + " ".join(f"{part:>8.2f}" for part in [*parts, sum(parts)]))
+    say("")
+    say("where one search request's time goes (1 client, sequential, median over the mix, ms):")
+    for name, value in search_layers(mix, port, repeats=2):
+        say(f"  {name:<68} {value:7.1f}")
+    say("where one suggestion's time goes (1 client, sequential, median, ms):")
+    for name, value in suggest_layers(prefixes[:60], port):
+        say(f"  {name:<68} {value:7.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The autocomplete cache: suggestions per normalised query, namespaced by a catalog version."""
+
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+SUGGEST_TIMEOUT_SECONDS = 5 * 60
+_VERSION_KEY = "search:catalog:version"
+
+
+def normalise_query(q: str) -> str:
+    """Case and spacing do not change suggestions, so they do not split the cache either."""
+    return " ".join(q.split()).casefold()
+
+
+def suggest_cache_key(*, q: str, store_id: int | None) -> str:
+    key = f"autocomplete:{normalise_query(q)}"
+    return key if store_id is None else f"{key}:{store_id}"
+
+
+def catalog_version() -> str:
+    """The current catalog version token; a missing one (never set, evicted) starts a new one.
+
+    A random token rather than a counter: a counter that was evicted and restarted could land on
+    a number whose stale entries are still cached, a fresh token never does. With Redis down the
+    token is simply not stored, so nothing written under it is ever read back.
+    """
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        version = uuid.uuid4().hex
+        # add() so that racing readers converge on one token; a loser's entry is just orphaned.
+        cache.add(_VERSION_KEY, version, timeout=None)
+        version = cache.get(_VERSION_KEY) or version
+    return version
+
+
+def catalog_version_bump() -> None:
+    """Make every cached suggestion unreachable; call after catalog changes reach the index."""
+    cache.set(_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def suggestions_get(*, q: str, store_id: int | None, version: str) -> list[str] | None:
+    """Cached titles, or None on a miss (also when Redis is unreachable: errors are misses)."""
+    return cache.get(suggest_cache_key(q=q, store_id=store_id), version=version)
+
+
+def suggestions_set(*, q: str, store_id: int | None, version: str, titles: list[str]) -> None:
+    cache.set(
+        suggest_cache_key(q=q, store_id=store_id),
+        titles,
+        timeout=SUGGEST_TIMEOUT_SECONDS,
+        version=version,
+    )
+
+
+def _bump_on_commit(**kwargs: Any) -> None:
+    # robust: a Redis outage is logged and must not turn a committed change into an error.
+    transaction.on_commit(catalog_version_bump, robust=True)
+
+
+def connect_cache_invalidation() -> None:
+    """Bump the catalog version when a product or category is saved or deleted.
+
+    This bump comes at commit, before the index has the change, so a suggestion cached in
+    between can still be stale; the index sync bumps again once Elasticsearch has applied it,
+    which is the bump that bounds staleness. Bulk writes send no signals and rely on that one.
+    """
+    from catalog.models import Category, Product
+
+    for model in (Product, Category):
+        name = model._meta.label_lower
+        post_save.connect(_bump_on_commit, sender=model, dispatch_uid=f"suggest-cache-save-{name}")
+        post_delete.connect(
+            _bump_on_commit, sender=model, dispatch_uid=f"suggest-cache-delete-{name}"
+        )

@@ -1,0 +1,410 @@
+"""Product search and autocomplete on Elasticsearch, returning typed results."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.dsl.connections import connections
+from rest_framework import status
+
+from config.errors import AisleError, InvalidParameters, NotFound
+from searchindex.cache import catalog_version, suggestions_get, suggestions_set
+from searchindex.documents import ALIAS, ANY_STORE
+from searchindex.selectors import category_ids_matching, store_quantities
+
+logger = logging.getLogger(__name__)
+
+SORTS = ("relevance", "price", "-price", "newest")
+MAX_RESULT_WINDOW = 10_000  # the index's max_result_window: deeper pages need search_after
+CATEGORY_FACET_SIZE = 20
+# Price buckets partition the price line: each `from` is inclusive, each `to` exclusive.
+PRICE_BOUNDS = (Decimal("50.00"), Decimal("100.00"), Decimal("200.00"), Decimal("500.00"))
+SUGGEST_SIZE = 10
+# The de-duplicated suggester can drop a title whose later-word input equals another title
+# ("Almond Milk" files "Milk" too); a plain one beside it brings such titles back.
+SUGGEST_DOCUMENTS_SIZE = 50
+
+_SOURCE_FIELDS = [
+    "id",
+    "title",
+    "description",
+    "price_text",
+    "category",
+    "created_at",
+    "in_stock_store_ids",
+]
+_SORT_CLAUSES: dict[str, list[Any]] = {
+    "relevance": ["_score", {"id": "asc"}],
+    "price": [{"price": "asc"}, {"id": "asc"}],
+    "-price": [{"price": "desc"}, {"id": "asc"}],
+    "newest": [{"created_at": "desc"}, {"id": "desc"}],
+}
+
+
+class SearchUnavailable(AisleError):
+    code = "search_unavailable"
+    message = "Search is unavailable right now; retry shortly."
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class ProductSearchQuery:
+    q: str = ""
+    category: str | None = None  # an id, slug or name; resolved through Postgres
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    store_id: int | None = None
+    in_stock: bool | None = None
+    sort: str | None = None  # None: relevance with `q`, newest without
+    page: int = 1
+    page_size: int = 20
+
+    @property
+    def effective_sort(self) -> str:
+        return self.sort or ("relevance" if self.q else "newest")
+
+
+@dataclass(frozen=True)
+class ProductHit:
+    id: int
+    title: str
+    description: str
+    price: Decimal
+    category_id: int
+    category_name: str
+    created_at: datetime
+    in_stock: bool
+    highlight: dict[str, str]
+    inventory_quantity: int | None = None  # only with a store: read from Postgres, exact
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PriceRangeCount:
+    from_: Decimal | None
+    to: Decimal | None
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchFacets:
+    categories: list[CategoryCount]
+    price_ranges: list[PriceRangeCount]
+    in_stock: int
+
+
+@dataclass(frozen=True)
+class ProductSearchResult:
+    count: int
+    hits: list[ProductHit]
+    facets: SearchFacets
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    query: str
+    titles: list[str] = field(default_factory=list)
+
+
+def _client() -> Elasticsearch:
+    # A short per-request budget and one retry: a stuck cluster becomes a quick 503, not a hang.
+    return connections.get_connection().options(
+        request_timeout=settings.ELASTICSEARCH_SEARCH_TIMEOUT,
+        max_retries=1,
+        retry_on_timeout=False,
+    )
+
+
+def _search(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _client().search(index=ALIAS, body=body).body
+    except TransportError as exc:  # unreachable, refused, timed out
+        logger.warning("search unavailable", extra={"error": str(exc)})
+        raise SearchUnavailable() from exc
+    except ApiError as exc:
+        # A missing index, an overloaded or failing cluster: unavailable. Anything else (a 400)
+        # is a bug in the query we built and should surface as one.
+        if exc.meta.status in {404, 429} or exc.meta.status >= 500:
+            logger.warning("search unavailable", extra={"status": exc.meta.status})
+            raise SearchUnavailable() from exc
+        raise
+
+
+def _text_query(q: str) -> dict[str, Any]:
+    """Scoring clauses for free text. The text only ever reaches match-type queries and a term
+    query, never a query parser, so quotes, `*`, `:` or `~` are just characters."""
+    return {
+        "bool": {
+            "should": [
+                # Stemmed, synonym-expanded and typo-tolerant; title counts most.
+                {
+                    "multi_match": {
+                        "query": q,
+                        "fields": ["title^3", "category.name^1.5", "description^0.5"],
+                        "type": "best_fields",
+                        "tie_breaker": 0.3,
+                        "fuzziness": "AUTO",
+                        "prefix_length": 1,
+                    }
+                },
+                # Whole, unstemmed title words: an exact word beats a typo or a stem sibling.
+                {"match": {"title.words": {"query": q, "boost": 2}}},
+                # Partial words ("mil" for "Milk"), weakest so whole words rank above them.
+                {"match": {"title.prefix": {"query": q, "boost": 1}}},
+                {"match_phrase": {"title": {"query": q, "boost": 2}}},
+                # The whole title, normalised: an exact title match comes first.
+                {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def _availability(store_id: int | None) -> dict[str, Any]:
+    if store_id is None:
+        return {"exists": {"field": "in_stock_store_ids"}}
+    return {"term": {"in_stock_store_ids": store_id}}
+
+
+def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | None) -> dict:
+    """The Elasticsearch request for a search; `category_ids=[]` means an unknown category."""
+    filters: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
+    if category_ids is not None:
+        filters.append({"terms": {"category.id": category_ids}})
+    price: dict[str, float] = {}
+    if query.min_price is not None:
+        price["gte"] = float(query.min_price)
+    if query.max_price is not None:
+        price["lte"] = float(query.max_price)
+    if price:
+        filters.append({"range": {"price": price}})
+    if query.in_stock is True:
+        filters.append(_availability(query.store_id))
+    elif query.in_stock is False:
+        must_not.append(_availability(query.store_id))
+
+    bool_query: dict[str, Any] = {"filter": filters, "must_not": must_not}
+    if query.q:
+        bool_query["must"] = [_text_query(query.q)]
+    body: dict[str, Any] = {
+        "query": {"bool": bool_query},
+        "sort": _SORT_CLAUSES[query.effective_sort],
+        "from": (query.page - 1) * query.page_size,
+        "size": query.page_size,
+        "track_total_hits": True,
+        "_source": _SOURCE_FIELDS,
+        "aggs": {
+            "categories": {
+                "terms": {"field": "category.id", "size": CATEGORY_FACET_SIZE},
+                "aggs": {"name": {"terms": {"field": "category.name.raw", "size": 1}}},
+            },
+            "price_ranges": {"range": {"field": "price", "ranges": _price_ranges()}},
+            "in_stock": {"filter": _availability(query.store_id)},
+        },
+    }
+    if query.q:
+        body["highlight"] = {
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "encoder": "html",  # titles are data: escape them, so only our <em> is markup
+            # Highlighting re-runs its query on every hit; fuzzy clauses there cost 10-50x the
+            # search itself on 100k products (measured: bench/search.py), so typos are found
+            # but not marked. Stems, synonyms, whole words and prefixes are.
+            "highlight_query": {
+                "bool": {
+                    "should": [
+                        {"match": {field: query.q}}
+                        for field in ("title", "title.words", "title.prefix")
+                    ]
+                }
+            },
+            "fields": {
+                "title": {
+                    "number_of_fragments": 0,
+                    "matched_fields": ["title", "title.words", "title.prefix"],
+                }
+            },
+        }
+    return body
+
+
+def _price_ranges() -> list[dict[str, float]]:
+    edges: list[Decimal | None] = [None, *PRICE_BOUNDS, None]
+    ranges = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        bucket: dict[str, float] = {}
+        if low is not None:
+            bucket["from"] = float(low)
+        if high is not None:
+            bucket["to"] = float(high)
+        ranges.append(bucket)
+    return ranges
+
+
+def _check_window(query: ProductSearchQuery) -> None:
+    if query.page * query.page_size > MAX_RESULT_WINDOW:
+        raise InvalidParameters(
+            f"Results beyond the {MAX_RESULT_WINDOW:,}th cannot be paged; narrow the search.",
+            details={"page": [f"page x page_size may be at most {MAX_RESULT_WINDOW}."]},
+        )
+
+
+def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
+    """A page of products matching `query`, with facets over the whole result.
+
+    Raises `InvalidParameters` past the pageable window, `NotFound` for a page past the end and
+    `SearchUnavailable` when Elasticsearch cannot answer.
+    """
+    _check_window(query)
+    category_ids = None
+    if query.category is not None:
+        category_ids = category_ids_matching(value=query.category)
+    response = _search(product_search_body(query, category_ids=category_ids))
+
+    count = response["hits"]["total"]["value"]
+    if query.page > 1 and (query.page - 1) * query.page_size >= count:
+        raise NotFound("That page is past the end of the results.")
+    raw_hits = response["hits"]["hits"]
+    quantities: dict[int, int] = {}
+    if query.store_id is not None:
+        ids = [int(hit["_source"]["id"]) for hit in raw_hits]
+        quantities = store_quantities(store_id=query.store_id, product_ids=ids)
+    hits = [_hit(raw, store_id=query.store_id, quantities=quantities) for raw in raw_hits]
+    return ProductSearchResult(count=count, hits=hits, facets=_facets(response["aggregations"]))
+
+
+def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int]) -> ProductHit:
+    source = raw["_source"]
+    product_id = int(source["id"])
+    quantity = None
+    if store_id is None:
+        in_stock = bool(source.get("in_stock_store_ids"))
+    else:
+        # From Postgres, like the quantity beside it: the two always agree.
+        quantity = quantities.get(product_id, 0)
+        in_stock = quantity > 0
+    highlight = {name: "".join(parts) for name, parts in raw.get("highlight", {}).items()}
+    return ProductHit(
+        id=product_id,
+        title=source["title"],
+        description=source.get("description") or "",
+        price=Decimal(source["price_text"]),
+        category_id=int(source["category"]["id"]),
+        category_name=source["category"]["name"],
+        created_at=datetime.fromisoformat(source["created_at"]),
+        in_stock=in_stock,
+        highlight=highlight,
+        inventory_quantity=quantity,
+    )
+
+
+def _facets(aggs: dict[str, Any]) -> SearchFacets:
+    categories = [
+        CategoryCount(
+            id=int(bucket["key"]),
+            name=bucket["name"]["buckets"][0]["key"] if bucket["name"]["buckets"] else "",
+            count=bucket["doc_count"],
+        )
+        for bucket in aggs["categories"]["buckets"]
+    ]
+    edges: list[Decimal | None] = [None, *PRICE_BOUNDS, None]
+    price_ranges = [
+        PriceRangeCount(from_=low, to=high, count=bucket["doc_count"])
+        for low, high, bucket in zip(
+            edges, edges[1:], aggs["price_ranges"]["buckets"], strict=False
+        )
+    ]
+    return SearchFacets(
+        categories=categories, price_ranges=price_ranges, in_stock=aggs["in_stock"]["doc_count"]
+    )
+
+
+def suggest_edits(q: str) -> int:
+    """Typos allowed in a prefix: none below 4 characters ("chi" would find "Chocolate" and
+    "Chai"), then one, then two past 7. The completion suggester's own AUTO does not look at
+    the prefix's length, so the count is chosen here."""
+    length = len(q)
+    return 0 if length < 4 else 1 if length <= 7 else 2
+
+
+def product_suggest_body(*, q: str, store_id: int | None, edits: int = 0) -> dict[str, Any]:
+    """The completion request: a de-duplicated suggester and a plain one, in one round trip."""
+    completion: dict[str, Any] = {
+        "field": "suggest",
+        "contexts": {"store": [ANY_STORE if store_id is None else str(store_id)]},
+    }
+    if edits:
+        completion["fuzzy"] = {"fuzziness": edits, "prefix_length": 1}
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "_source": ["title"],
+        "suggest": {
+            "distinct": {
+                "prefix": q,
+                "completion": {**completion, "size": SUGGEST_SIZE, "skip_duplicates": True},
+            },
+            "documents": {
+                "prefix": q,
+                "completion": {**completion, "size": SUGGEST_DOCUMENTS_SIZE},
+            },
+        },
+    }
+
+
+def _ranked_titles(response: dict[str, Any]) -> list[str]:
+    """Titles by score (whole-title inputs weigh more than later-word ones), then by title."""
+    options = [
+        option
+        for name in ("distinct", "documents")
+        for entry in response["suggest"][name]
+        for option in entry["options"]
+    ]
+    options.sort(key=lambda option: (-option["_score"], option["_source"]["title"].casefold()))
+    return [option["_source"]["title"] for option in options]
+
+
+def _suggest_titles(q: str, store_id: int | None) -> list[str]:
+    titles: list[str] = []
+    seen: set[str] = set()
+
+    def take(candidates: list[str]) -> None:
+        for title in candidates:
+            if len(titles) == SUGGEST_SIZE:
+                return
+            if title.casefold() not in seen:
+                seen.add(title.casefold())
+                titles.append(title)
+
+    take(_ranked_titles(_search(product_suggest_body(q=q, store_id=store_id))))
+    edits = suggest_edits(q)
+    if len(titles) < SUGGEST_SIZE and edits:
+        # Typo tolerance only fills what exact prefixes left empty, always after them.
+        take(_ranked_titles(_search(product_suggest_body(q=q, store_id=store_id, edits=edits))))
+    return titles
+
+
+def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
+    """Up to 10 distinct titles for the typed prefix `q`, cached per catalog version.
+
+    Raises `SearchUnavailable` when Elasticsearch cannot answer (nothing is cached then).
+    """
+    q = q.strip()
+    version = catalog_version()
+    cached = suggestions_get(q=q, store_id=store_id, version=version)
+    if cached is not None:
+        return Suggestions(query=q, titles=cached)
+    titles = _suggest_titles(q, store_id)
+    suggestions_set(q=q, store_id=store_id, version=version, titles=titles)
+    return Suggestions(query=q, titles=titles)

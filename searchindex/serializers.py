@@ -1,0 +1,231 @@
+"""Search and suggest: query-parameter validation and response shapes."""
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from config.errors import AisleError
+from searchindex.search import SORTS, ProductHit, SearchFacets
+from searchindex.selectors import MAX_ID, store_exists
+
+SUGGEST_MIN_LENGTH = 3
+
+
+class QueryTooShort(AisleError):
+    code = "query_too_short"
+    message = f"Type at least {SUGGEST_MIN_LENGTH} characters."
+
+
+class LenientCaseChoiceField(serializers.ChoiceField):
+    """A choice field that ignores case: `True` and `TRUE` mean `true`."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return super().to_internal_value(str(data).strip().lower())
+
+
+def _store_must_exist(store_id: int) -> int:
+    if not store_exists(store_id=store_id):
+        raise serializers.ValidationError("No store with this id.")
+    return store_id
+
+
+class ProductSearchInputSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="Free text, matched against title (strongest), category name and description.",
+    )
+    category = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="A category id, slug or name (case-insensitive); unknown gives an empty page.",
+    )
+    min_price = serializers.DecimalField(
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="Inclusive lower price bound.",
+    )
+    max_price = serializers.DecimalField(
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="Inclusive upper price bound.",
+    )
+    store_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Adds that store's current `inventory_quantity` to every row; 400 if unknown.",
+    )
+    in_stock = LenientCaseChoiceField(
+        choices=["true", "false", "1", "0"],
+        required=False,
+        help_text="`true`: quantity > 0 at `store_id` (any store without it); `false`: none.",
+    )
+    sort = serializers.ChoiceField(
+        choices=list(SORTS),
+        required=False,
+        help_text="`relevance` (default with `q`; ties by id), `price`, `-price`, `newest` "
+        "(default without `q`).",
+    )
+
+    def validate_store_id(self, value: int) -> int:
+        return _store_must_exist(value)
+
+    def validate_in_stock(self, value: str) -> bool:
+        return value in {"true", "1"}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_price": ["Must not exceed max_price."]})
+        return attrs
+
+
+class SuggestInputSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100,
+        help_text=f"The typed prefix, at least {SUGGEST_MIN_LENGTH} characters after trimming.",
+    )
+    store_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Only titles in stock at this store; 400 if unknown.",
+    )
+
+    def validate_q(self, value: str) -> str:
+        if len(value.strip()) < SUGGEST_MIN_LENGTH:
+            raise QueryTooShort()
+        return value.strip()
+
+    def validate_store_id(self, value: int) -> int:
+        return _store_must_exist(value)
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def search_row(hit: ProductHit) -> dict[str, Any]:
+    """One result row, in the shape `ProductSearchRowSerializer` declares."""
+    row: dict[str, Any] = {
+        "id": hit.id,
+        "title": hit.title,
+        "description": hit.description,
+        "price": _money(hit.price),
+        "category_id": hit.category_id,
+        "category_name": hit.category_name,
+        "created_at": _DATETIME.to_representation(hit.created_at),
+        "in_stock": hit.in_stock,
+    }
+    if hit.inventory_quantity is not None:
+        row["inventory_quantity"] = hit.inventory_quantity
+    row["highlight"] = dict(hit.highlight)
+    return row
+
+
+class SearchHighlightSerializer(serializers.Serializer):
+    title = serializers.CharField(
+        required=False, help_text="The title with matched words in <em>, HTML-escaped."
+    )
+
+
+class ProductSearchRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    category_id = serializers.IntegerField()
+    category_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    in_stock = serializers.BooleanField(
+        help_text="Availability at `store_id`, or at any store without it."
+    )
+    inventory_quantity = serializers.IntegerField(
+        required=False, help_text="Only with `store_id`: that store's current quantity (exact)."
+    )
+    highlight = SearchHighlightSerializer()
+
+    def to_representation(self, instance: ProductHit) -> dict[str, Any]:
+        return search_row(instance)
+
+
+class CategoryFacetSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class PriceRangeFacetSerializer(serializers.Serializer):
+    # `from` is a keyword, so the field is added by name rather than declared as an attribute.
+    locals()["from"] = serializers.DecimalField(
+        source="from_",
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Inclusive lower bound; null for the first range.",
+    )
+    to = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Exclusive upper bound; null for the last range.",
+    )
+    count = serializers.IntegerField()
+
+
+class SearchFacetsSerializer(serializers.Serializer):
+    categories = CategoryFacetSerializer(many=True)
+    price_ranges = PriceRangeFacetSerializer(many=True)
+    in_stock = serializers.IntegerField(
+        help_text="How many results are in stock at `store_id`, or anywhere without it."
+    )
+
+
+class ProductSearchPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductSearchRowSerializer(many=True)
+    facets = SearchFacetsSerializer(help_text="Counts over the whole result, not just the page.")
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        # Built by hand: DRF's per-field machinery (copying nested fields, one call per value)
+        # was the largest Python cost of a search response (bench/search.py). The fields
+        # declared above still define the schema, and the tests hold the two together.
+        facets: SearchFacets = instance["facets"]
+        return {
+            "count": instance["count"],
+            "next": instance["next"],
+            "previous": instance["previous"],
+            "results": [search_row(hit) for hit in instance["results"]],
+            "facets": {
+                "categories": [
+                    {"id": row.id, "name": row.name, "count": row.count}
+                    for row in facets.categories
+                ],
+                "price_ranges": [
+                    {"from": _money(row.from_), "to": _money(row.to), "count": row.count}
+                    for row in facets.price_ranges
+                ],
+                "in_stock": facets.in_stock,
+            },
+        }
+
+
+class SuggestOutputSerializer(serializers.Serializer):
+    query = serializers.CharField(help_text="`q` as trimmed.")
+    results = serializers.ListField(child=serializers.CharField(), max_length=10)

@@ -1,0 +1,60 @@
+"""The outbox signal processor: changes write pending-index rows in their own transaction.
+
+Nothing here talks to Elasticsearch or the broker. Each receiver writes rows through
+`outbox_record`, which also arranges one drain task for after the commit.
+
+- Product saves and deletes → that product; Category saves → its products (a rename changes them).
+- Inventory: only `inventory.signals.stock_changed`'s `flipped_product_ids` (availability crossed
+  zero); an ordinary sale leaves the document as it is, so it writes nothing.
+- Bulk writes: `catalog.signals.products_bulk_changed(product_ids=...)`.
+"""
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django_elasticsearch_dsl.signals import BaseSignalProcessor
+
+from catalog.models import Category, Product
+from searchindex.services import CATEGORY, PRODUCT, outbox_record
+
+
+class OutboxSignalProcessor(BaseSignalProcessor):
+    """django-elasticsearch-dsl's processor hook, recording changes instead of indexing them."""
+
+    def setup(self) -> None:
+        post_save.connect(self.handle_save, sender=Product, dispatch_uid="outbox-product-save")
+        post_delete.connect(
+            self.handle_delete, sender=Product, dispatch_uid="outbox-product-delete"
+        )
+        post_save.connect(self.handle_save, sender=Category, dispatch_uid="outbox-category-save")
+        # A category with products cannot be deleted (PROTECT), so its delete changes no document.
+
+    def teardown(self) -> None:
+        post_save.disconnect(sender=Product, dispatch_uid="outbox-product-save")
+        post_delete.disconnect(sender=Product, dispatch_uid="outbox-product-delete")
+        post_save.disconnect(sender=Category, dispatch_uid="outbox-category-save")
+
+    def handle_save(self, sender: Any, instance: Any, **kwargs: Any) -> None:
+        if sender is Category:
+            if not kwargs.get("created"):  # a new category has no products yet
+                outbox_record(model=CATEGORY, pks=[instance.pk])
+        else:
+            outbox_record(model=PRODUCT, pks=[instance.pk])
+
+    def handle_delete(self, sender: Any, instance: Any, **kwargs: Any) -> None:
+        outbox_record(model=PRODUCT, pks=[instance.pk])
+
+    def handle_pre_delete(self, sender: Any, instance: Any, **kwargs: Any) -> None:
+        """Not connected: the drain reads relations when it runs, not before the delete."""
+
+    def handle_m2m_changed(self, sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+        """Not connected: the product document has no many-to-many fields."""
+
+
+def on_stock_changed(sender: Any, *, flipped_product_ids: list[int], **kwargs: Any) -> None:
+    """Availability flips change `in_stock_store_ids` and suggest contexts; other sales don't."""
+    outbox_record(model=PRODUCT, pks=flipped_product_ids)
+
+
+def on_products_bulk_changed(sender: Any, *, product_ids: Any, **kwargs: Any) -> None:
+    outbox_record(model=PRODUCT, pks=product_ids)

@@ -1,0 +1,84 @@
+"""Rate limits for search and suggest: one atomic Redis counter per client and scope."""
+
+import logging
+
+from django.core.cache import cache
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
+
+# INCR and the window's expiry in one step: no two requests can read the same count (DRF's
+# cache-based throttle reads, then writes, and lets concurrent bursts through: DRF #8127), and
+# a counter can never be left without an expiry. Returns the count and the window's ms left.
+_INCREMENT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """`"60/min"` -> (60 requests, 60 seconds); the period's first letter counts, as in DRF."""
+    count, period = rate.split("/")
+    return int(count), _PERIODS[period.strip()[0].lower()]
+
+
+class AtomicRedisThrottle(BaseThrottle):
+    """A fixed window per client that starts with its first request; fails open without Redis.
+
+    The rate is read from `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]` on every request,
+    so a changed setting applies at once.
+    """
+
+    scope: str = ""
+
+    def __init__(self) -> None:
+        self._wait: float | None = None
+
+    def client_ident(self, request: Request) -> str:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if not rate:
+            return True
+        limit, seconds = parse_rate(rate)
+        key = cache.make_key(f"throttle:{self.scope}:{self.client_ident(request)}")
+        try:
+            connection = get_redis_connection("default")
+            count, ttl_ms = connection.register_script(_INCREMENT)(
+                keys=[key], args=[seconds * 1000]
+            )
+        except RedisError as exc:
+            # Availability over strictness: a Redis outage must not take search down with it.
+            logger.warning("throttle skipped, Redis unavailable", extra={"error": str(exc)})
+            return True
+        if int(count) <= limit:
+            return True
+        self._wait = int(ttl_ms) / 1000
+        return False
+
+    def wait(self) -> float | None:
+        return self._wait
+
+
+class SearchThrottle(AtomicRedisThrottle):
+    scope = "search"
+
+
+class SuggestThrottle(AtomicRedisThrottle):
+    scope = "suggest"

@@ -1,0 +1,143 @@
+"""The product document: every field, analyzers (stemming, accent folding), completion inputs."""
+
+from decimal import Decimal
+
+import pytest
+
+from searchindex.documents import ALIAS, ANY_STORE, ProductDocument
+from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles_matching(es, query: dict) -> list[str]:
+    hits = es.search(index=ALIAS, query=query, size=20)["hits"]["hits"]
+    return [hit["_source"]["title"] for hit in hits]
+
+
+def suggestions(es, prefix: str, store: str = ANY_STORE) -> list[str]:
+    body = es.search(
+        index=ALIAS,
+        suggest={
+            "s": {
+                "prefix": prefix,
+                "completion": {"field": "suggest", "size": 10, "contexts": {"store": [store]}},
+            }
+        },
+        source=["title"],
+    )
+    return [option["_source"]["title"] for option in body["suggest"]["s"][0]["options"]]
+
+
+def test_indexed_document_has_every_field_with_values_from_postgres(es, index_products):
+    category = CategoryFactory(name="Dairy", slug="dairy")
+    product = ProductFactory(
+        title="Greek Yogurt", description="Thick", price=Decimal("90.50"), category=category
+    )
+    in_stock, sold_out = StoreFactory(), StoreFactory()
+    InventoryFactory(product=product, store=in_stock, quantity=3)
+    InventoryFactory(product=product, store=sold_out, quantity=0)
+    index_products()
+
+    source = es.get(index=ALIAS, id=product.pk)["_source"]
+
+    assert set(source) == {
+        "id",
+        "title",
+        "description",
+        "category",
+        "price",
+        "price_text",
+        "created_at",
+        "in_stock_store_ids",
+        "suggest",
+    }
+    assert source["id"] == product.pk
+    assert source["title"] == "Greek Yogurt"
+    assert source["description"] == "Thick"
+    assert source["category"] == {"id": category.pk, "name": "Dairy", "slug": "dairy"}
+    assert source["price"] == 90.5
+    assert source["price_text"] == "90.50"
+    assert source["created_at"].startswith(product.created_at.date().isoformat())
+    assert source["in_stock_store_ids"] == [in_stock.pk]
+    contexts = {"store": [ANY_STORE, str(in_stock.pk)]}
+    assert source["suggest"] == [
+        {"input": ["Greek Yogurt"], "weight": 10, "contexts": contexts},
+        {"input": ["Yogurt"], "weight": 5, "contexts": contexts},
+    ]
+
+
+def test_index_mapping_has_sort_autocomplete_and_completion_fields(es, product_index):
+    mapping = next(iter(es.indices.get_mapping(index=ALIAS).values()))["mappings"]["properties"]
+
+    assert mapping["title"]["fields"]["raw"] == {"type": "keyword", "normalizer": "aisle_lowercase"}
+    assert mapping["title"]["fields"]["prefix"]["analyzer"] == "aisle_autocomplete"
+    assert mapping["category"]["properties"]["slug"]["type"] == "keyword"
+    assert mapping["category"]["properties"]["name"]["fields"]["raw"]["type"] == "keyword"
+    assert mapping["in_stock_store_ids"]["type"] == "integer"
+    assert mapping["created_at"]["type"] == "date"
+    assert mapping["suggest"]["type"] == "completion"
+    assert mapping["suggest"]["contexts"] == [{"name": "store", "type": "CATEGORY"}]
+
+
+def test_index_settings_come_from_django_settings(es, product_index, settings):
+    index_settings = next(iter(es.indices.get_settings(index=ALIAS).values()))["settings"]["index"]
+
+    assert index_settings["number_of_shards"] == str(settings.ELASTICSEARCH_SHARDS)
+    assert index_settings["number_of_replicas"] == str(settings.ELASTICSEARCH_REPLICAS)
+    assert index_settings["refresh_interval"] == settings.ELASTICSEARCH_REFRESH_INTERVAL
+
+
+def test_title_analyzer_stems_plurals_so_blends_finds_blend(es, index_products):
+    ProductFactory(title="Masala Chai Blend")
+    ProductFactory(title="Coffee Beans")
+    index_products()
+
+    assert titles_matching(es, {"match": {"title": "blends"}}) == ["Masala Chai Blend"]
+    assert titles_matching(es, {"match": {"title": "bean"}}) == ["Coffee Beans"]
+
+
+def test_title_analyzer_folds_accents_both_ways(es, index_products):
+    ProductFactory(title="Crème Fraîche")
+    ProductFactory(title="Jalapeno Chips")
+    index_products()
+
+    assert titles_matching(es, {"match": {"title": "creme fraiche"}}) == ["Crème Fraîche"]
+    assert titles_matching(es, {"match": {"title": "jalapeño"}}) == ["Jalapeno Chips"]
+
+
+def test_synonyms_apply_at_search_time(es, index_products):
+    ProductFactory(title="Mango Yogurt")
+    index_products()
+
+    assert titles_matching(es, {"match": {"title": "curd"}}) == ["Mango Yogurt"]
+
+
+def test_completion_prefers_title_prefix_then_later_words(es, index_products):
+    ProductFactory(title="Green Apple")
+    ProductFactory(title="Apple Juice")
+    ProductFactory(title="Pineapple Slices")
+    index_products()
+
+    assert suggestions(es, "app") == ["Apple Juice", "Green Apple"]
+
+
+def test_completion_store_context_limits_suggestions_to_products_in_stock_there(es, index_products):
+    store, other = StoreFactory(), StoreFactory()
+    InventoryFactory(product=ProductFactory(title="Apple Juice"), store=store, quantity=5)
+    InventoryFactory(product=ProductFactory(title="Apple Pie"), store=store, quantity=0)
+    InventoryFactory(product=ProductFactory(title="Apple Cider"), store=other, quantity=5)
+    index_products()
+
+    assert suggestions(es, "apple", store=str(store.pk)) == ["Apple Juice"]
+    assert sorted(suggestions(es, "apple")) == ["Apple Cider", "Apple Juice", "Apple Pie"]
+
+
+def test_document_prepare_without_the_annotation_reads_stock_from_postgres():
+    product = ProductFactory()
+    store = StoreFactory()
+    InventoryFactory(product=product, store=store, quantity=1)
+
+    prepared = ProductDocument().prepare(product)
+
+    assert prepared["in_stock_store_ids"] == [store.pk]

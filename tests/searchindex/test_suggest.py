@@ -1,0 +1,217 @@
+"""GET /api/search/suggest/: ordering, limit, distinct titles, store filter, typos and the cache."""
+
+import pytest
+from django.core.cache import cache
+
+from catalog.models import Product
+from searchindex.cache import catalog_version, catalog_version_bump, suggest_cache_key
+from searchindex.documents import ALIAS, ProductDocument
+from tests.config.test_errors import assert_envelope
+from tests.factories import ProductFactory
+from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/search/suggest/"
+
+
+@pytest.fixture
+def catalog(index_products) -> KnownCatalog:
+    known = build_known_catalog()
+    index_products()
+    return known
+
+
+def suggest(api_client, q: str, **params) -> list[str]:
+    response = api_client.get(URL, {"q": q, **params})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"query", "results"}
+    return body["results"]
+
+
+def test_titles_starting_with_q_come_first_then_later_words(api_client, catalog):
+    # "Almond Milk" also files "Milk" as an input, the same text as the title "Milk": it must
+    # not be de-duplicated away.
+    assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"]
+
+
+def test_title_prefix_matches_rank_above_earlier_sorting_later_word_matches(
+    api_client, catalog, index_products
+):
+    ProductFactory(title="Bread Crumbs")
+    index_products()
+    assert suggest(api_client, "bre") == ["Bread Crumbs", "Milk Bread", "Sourdough Bread"]
+
+
+def test_suggest_is_case_insensitive_and_echoes_the_trimmed_query(api_client, catalog):
+    response = api_client.get(URL, {"q": "  MIL "})
+    assert response.json() == {
+        "query": "MIL",
+        "results": ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"],
+    }
+
+
+def test_at_most_ten_titles(api_client, catalog, index_products):
+    for n in range(15):
+        ProductFactory(title=f"Cheese Slice {n:02d}")
+    index_products()
+    assert suggest(api_client, "chee") == [f"Cheese Slice {n:02d}" for n in range(10)]
+
+
+def test_titles_are_distinct_even_when_many_products_share_one(api_client, catalog, index_products):
+    # More same-titled products than the ten suggestions: the other titles still show.
+    ProductFactory.create_batch(20, title="Milk")
+    index_products()
+    assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"]
+
+
+def test_titles_differing_only_in_case_are_one_suggestion(api_client, catalog, index_products):
+    ProductFactory(title="MILK")
+    index_products()
+    results = suggest(api_client, "mil")
+    assert [title.casefold() for title in results] == [
+        "milk",
+        "milk bread",
+        "milkshake mix",
+        "almond milk",
+    ]
+
+
+def test_store_id_keeps_only_titles_in_stock_there(api_client, catalog):
+    assert suggest(api_client, "mil", store_id=catalog.stores["south"].id) == ["Milk"]
+    assert suggest(api_client, "mil", store_id=catalog.stores["north"].id) == [
+        "Milk",
+        "Almond Milk",
+    ]
+    assert suggest(api_client, "sourd", store_id=catalog.stores["north"].id) == []  # quantity 0
+    assert suggest(api_client, "mil", store_id=catalog.stores["empty"].id) == []
+
+
+def test_typos_are_tolerated_when_exact_prefixes_find_too_few(api_client, catalog):
+    assert suggest(api_client, "mlik")[0] == "Milk"
+    assert suggest(api_client, "gerek") == ["Greek Yogurt"]
+    assert suggest(api_client, "yxgxr") == []  # two edits from "yogur": one is allowed at 5
+    assert suggest(api_client, "sourdoguh") == ["Sourdough Bread"]  # two allowed past 7
+
+
+def test_typo_matches_rank_after_exact_ones(api_client, catalog, index_products):
+    ProductFactory(title="Millet Flour")  # "mill" is one edit from "milk"
+    index_products()
+    assert suggest(api_client, "milk") == [
+        "Milk",
+        "Milk Bread",
+        "Milkshake Mix",
+        "Almond Milk",
+        "Millet Flour",
+    ]
+
+
+def test_no_typo_pass_when_exact_prefixes_fill_the_list(api_client, catalog, index_products):
+    for n in range(10):
+        ProductFactory(title=f"Milk Pack {n}")
+    ProductFactory(title="Millet Flour")
+    index_products()
+    results = suggest(api_client, "milk")
+    assert len(results) == 10
+    assert "Millet Flour" not in results
+
+
+def test_short_queries_are_not_fuzzed(api_client, catalog):
+    assert suggest(api_client, "chi") == ["Potato Chips"]  # not "Chocolate Bar" nor "Chai"
+
+
+@pytest.mark.parametrize("q", [None, "", "mi", "  mi  ", "   ", "\t\n"])
+def test_queries_shorter_than_three_characters_are_400(api_client, q):
+    params = {} if q is None else {"q": q}
+    assert_envelope(api_client.get(URL, params), 400, "query_too_short")
+
+
+@pytest.mark.parametrize("store_id", ["abc", "0", "-3", "99999999"])
+def test_bad_or_unknown_store_is_400(api_client, store_id):
+    error = assert_envelope(
+        api_client.get(URL, {"q": "milk", "store_id": store_id}), 400, "validation_error"
+    )
+    assert "store_id" in error["details"]
+
+
+def test_suggest_characters_of_query_syntax_are_plain_text(api_client, catalog):
+    for q in ['mil"', "mil*", "(mil", "mil\\", "mil~", "m/l", "mi:l", "<em>"]:
+        assert api_client.get(URL, {"q": q}).status_code == 200, q
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+def test_suggestions_are_cached_under_the_normalised_query(api_client, catalog, es):
+    assert suggest(api_client, "  Mil ") == ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"]
+    key = suggest_cache_key(q="Mil", store_id=None)
+    assert key == "autocomplete:mil"
+    assert cache.get(key, version=catalog_version()) == suggest(api_client, "mil")
+    store_id = catalog.stores["south"].id
+    suggest(api_client, "MIL", store_id=store_id)
+    assert cache.get(f"autocomplete:mil:{store_id}", version=catalog_version()) == ["Milk"]
+    assert cache.ttl(key, version=catalog_version()) <= 300
+    # Served from the cache: the index no longer has the product, the answer still does.
+    es.delete(index=ALIAS, id=catalog.products["Milk Bread"].id, refresh=True)
+    assert "Milk Bread" in suggest(api_client, "mil")
+
+
+def test_a_catalog_version_bump_drops_every_cached_suggestion(api_client, catalog, es):
+    assert "Milk Bread" in suggest(api_client, "mil")
+    es.delete(index=ALIAS, id=catalog.products["Milk Bread"].id, refresh=True)
+    catalog_version_bump()  # what the index sync does once Elasticsearch applied a change
+    assert suggest(api_client, "mil") == ["Milk", "Milkshake Mix", "Almond Milk"]
+
+
+def test_a_renamed_product_stops_being_suggested(
+    api_client, catalog, django_capture_on_commit_callbacks
+):
+    assert "Almond Milk" in suggest(api_client, "mil")
+    product = catalog.products["Almond Milk"]
+    version = catalog_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        product.title = "Oat Drink"
+        product.save()
+    assert catalog_version() != version  # the save's commit bumped the catalog version
+    ProductDocument().update(product, refresh=True)
+    catalog_version_bump()
+    assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Milkshake Mix"]
+    assert suggest(api_client, "oat") == ["Oat Drink"]
+
+
+def test_a_deleted_product_stops_being_suggested(
+    api_client, catalog, es, django_capture_on_commit_callbacks
+):
+    assert "Milkshake Mix" in suggest(api_client, "mil")
+    product = catalog.products["Milkshake Mix"]
+    product_id = product.id
+    version = catalog_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        product.delete()
+    assert catalog_version() != version
+    assert not Product.objects.filter(pk=product_id).exists()
+    es.delete(index=ALIAS, id=product_id, refresh=True, ignore=[404])
+    catalog_version_bump()
+    assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Almond Milk"]
+
+
+def test_a_category_change_bumps_the_catalog_version(catalog, django_capture_on_commit_callbacks):
+    version = catalog_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        category = catalog.categories["frozen"]
+        category.name = "Frozen"
+        category.save()
+    assert catalog_version() != version
+
+
+def test_nothing_is_bumped_when_the_transaction_rolls_back(catalog):
+    from django.db import transaction
+
+    version = catalog_version()
+    product = catalog.products["Milk"]
+    product.title = "Never"
+    with transaction.atomic():
+        product.save()
+        transaction.set_rollback(True)
+    assert catalog_version() == version
