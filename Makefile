@@ -50,6 +50,8 @@ fuzz: services venv ## Schema fuzzing, long run: every operation, >= 1,000 cases
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-250} FUZZ_MIN_CASES=$${FUZZ_MIN_CASES:-1000} \
 		$(PY) -m pytest tests/test_schema_fuzz.py -p no:cacheprovider -s
 
+bench: bench-orders bench-index bench-search ## All benchmarks (each prints its figures and ratios)
+
 bench-orders: services venv ## Order placement: HTTP latency, hot-product throughput vs raw UPDATE
 	$(PY) bench/orders.py
 

@@ -191,7 +191,7 @@ def test_a_deleted_product_stops_being_suggested(
         product.delete()
     assert catalog_version() != version
     assert not Product.objects.filter(pk=product_id).exists()
-    es.delete(index=ALIAS, id=product_id, refresh=True, ignore=[404])
+    es.options(ignore_status=404).delete(index=ALIAS, id=product_id, refresh=True)
     catalog_version_bump()
     assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Almond Milk"]
 
