@@ -30,10 +30,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import database_create  # noqa: E402 - needs the repo on sys.path
 
 PRODUCTS = 100_000
 SEED = 1
@@ -62,7 +62,6 @@ import django  # noqa: E402 - settings come from the environment set just above
 
 django.setup()
 
-import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.db import transaction  # noqa: E402
 from elasticsearch.dsl.connections import connections  # noqa: E402
@@ -96,12 +95,7 @@ def es_client():
 
 
 def database_ready() -> None:
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin_url = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')  # the name comes from our own setting
+    database_create(DATABASE_URL)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     if Product.objects.count() == PRODUCTS:

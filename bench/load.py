@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ ENV = {
 }
 os.environ.update(ENV)
 sys.path.insert(0, str(REPO))
+from bench.common import free_port  # noqa: E402 - needs the repo on sys.path
 
 ENDPOINT_WEIGHTS = {"search": 35, "suggest": 25, "listing": 20, "order": 20}
 HOT_STOCK = 40  # per hot SKU: small enough that the hot SKUs sell out during a run
@@ -61,12 +61,6 @@ class Tally:
         with self.lock:
             self.latencies[endpoint].append(seconds)
             self.statuses[endpoint][status] += 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(*args: str) -> None:

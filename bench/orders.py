@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import database_create, free_port  # noqa: E402 - needs the repo on sys.path
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench"
@@ -63,16 +63,6 @@ def server_env() -> dict[str, str]:
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
-
-
-def database_create() -> None:
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin_url = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')  # name comes from our own setting
 
 
 def migrate() -> None:
@@ -161,12 +151,6 @@ def backend_pids() -> list[int]:
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
     return [row[0] for row in rows]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -505,7 +489,7 @@ def main() -> None:
     client_counts = [int(c) for c in args.clients.split(",")]
 
     print(f"database {urlparse(DATABASE_URL).path.lstrip('/')}: creating/migrating ...")
-    database_create()
+    database_create(DATABASE_URL)
     migrate()
     fx = fixtures()
     started = time.monotonic()

@@ -28,7 +28,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import database_create, free_port  # noqa: E402 - needs the repo on sys.path
 
 PRODUCTS = 100_000
 STORES = 20
@@ -106,12 +106,7 @@ def say(message: str) -> None:
 
 
 def database_ready() -> None:
-    url = urlparse(DATABASE_URL)
-    name = url.path.lstrip("/")
-    admin_url = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')  # the name comes from our own setting
+    database_create(DATABASE_URL)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     if Product.objects.count() == PRODUCTS and Store.objects.count() == STORES:
@@ -308,12 +303,6 @@ def ilike_run(conn: psycopg.Connection, params: dict[str, str]) -> None:
 
 
 # --- clients ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
