@@ -1,5 +1,6 @@
 """Product search and autocomplete on Elasticsearch, returning typed results."""
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,18 +117,32 @@ class Suggestions:
     titles: list[str] = field(default_factory=list)
 
 
+# Only what the response is built from: the completion options otherwise carry every store id
+# of their contexts, and hits their index, id, score and sort values, all parsed for nothing.
+SEARCH_FILTER_PATH = (
+    "hits.total.value",
+    "hits.hits._source",
+    "hits.hits.highlight",
+    "aggregations",
+)
+SUGGEST_FILTER_PATH = ("suggest.*.options._score", "suggest.*.options._source.title")
+
+
 def _client() -> Elasticsearch:
+    return _search_client(connections.get_connection(), settings.ELASTICSEARCH_SEARCH_TIMEOUT)
+
+
+@functools.lru_cache(maxsize=4)
+def _search_client(base: Elasticsearch, timeout: float) -> Elasticsearch:
+    # Cached: options() builds a client with all of its ~40 API namespaces on every call. Keyed on
+    # the configured connection, so a reconfigured one (tests, a new cluster) gets its own.
     # A short per-request budget and one retry: a stuck cluster becomes a quick 503, not a hang.
-    return connections.get_connection().options(
-        request_timeout=settings.ELASTICSEARCH_SEARCH_TIMEOUT,
-        max_retries=1,
-        retry_on_timeout=False,
-    )
+    return base.options(request_timeout=timeout, max_retries=1, retry_on_timeout=False)
 
 
-def _search(body: dict[str, Any]) -> dict[str, Any]:
+def _search(body: dict[str, Any], filter_path: tuple[str, ...]) -> dict[str, Any]:
     try:
-        return _client().search(index=ALIAS, body=body).body
+        return _client().search(index=ALIAS, body=body, filter_path=filter_path).body
     except TransportError as exc:  # unreachable, refused, timed out
         logger.warning("search unavailable", extra={"error": str(exc)})
         raise SearchUnavailable() from exc
@@ -270,12 +285,13 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     category_ids = None
     if query.category is not None:
         category_ids = category_ids_matching(value=query.category)
-    response = _search(product_search_body(query, category_ids=category_ids))
+    response = _search(product_search_body(query, category_ids=category_ids), SEARCH_FILTER_PATH)
 
     count = response["hits"]["total"]["value"]
     if query.page > 1 and (query.page - 1) * query.page_size >= count:
         raise NotFound("That page is past the end of the results.")
-    raw_hits = response["hits"]["hits"]
+    # filter_path leaves out a list none of whose items kept a field: an empty page has no "hits".
+    raw_hits = response["hits"].get("hits", [])
     quantities: dict[int, int] = {}
     if query.store_id is not None:
         ids = [int(hit["_source"]["id"]) for hit in raw_hits]
@@ -365,11 +381,12 @@ def product_suggest_body(*, q: str, store_id: int | None, edits: int = 0) -> dic
 
 def _ranked_titles(response: dict[str, Any]) -> list[str]:
     """Titles by score (whole-title inputs weigh more than later-word ones), then by title."""
+    suggesters = response.get("suggest", {})  # absent when filter_path kept no option at all
     options = [
         option
         for name in ("distinct", "documents")
-        for entry in response["suggest"][name]
-        for option in entry["options"]
+        for entry in suggesters.get(name, [])
+        for option in entry.get("options", [])
     ]
     options.sort(key=lambda option: (-option["_score"], option["_source"]["title"].casefold()))
     return [option["_source"]["title"] for option in options]
@@ -387,11 +404,12 @@ def _suggest_titles(q: str, store_id: int | None) -> list[str]:
                 seen.add(title.casefold())
                 titles.append(title)
 
-    take(_ranked_titles(_search(product_suggest_body(q=q, store_id=store_id))))
+    take(_ranked_titles(_search(product_suggest_body(q=q, store_id=store_id), SUGGEST_FILTER_PATH)))
     edits = suggest_edits(q)
     if len(titles) < SUGGEST_SIZE and edits:
         # Typo tolerance only fills what exact prefixes left empty, always after them.
-        take(_ranked_titles(_search(product_suggest_body(q=q, store_id=store_id, edits=edits))))
+        fuzzy = product_suggest_body(q=q, store_id=store_id, edits=edits)
+        take(_ranked_titles(_search(fuzzy, SUGGEST_FILTER_PATH)))
     return titles
 
 

@@ -1,9 +1,12 @@
 """Rate limits for search and suggest: one atomic Redis counter per client and scope."""
 
+import functools
 import logging
 
 from django.core.cache import cache
 from django_redis import get_redis_connection
+from redis import Redis
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -34,6 +37,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip()[0].lower()]
 
 
+@functools.lru_cache(maxsize=4)
+def _increment_script(connection: Redis) -> Script:
+    # One Script per client: it hashes the source once and then only ever sends EVALSHA.
+    return connection.register_script(_INCREMENT)
+
+
 class AtomicRedisThrottle(BaseThrottle):
     """A fixed window per client that starts with its first request; fails open without Redis.
 
@@ -59,10 +68,8 @@ class AtomicRedisThrottle(BaseThrottle):
         limit, seconds = parse_rate(rate)
         key = cache.make_key(f"throttle:{self.scope}:{self.client_ident(request)}")
         try:
-            connection = get_redis_connection("default")
-            count, ttl_ms = connection.register_script(_INCREMENT)(
-                keys=[key], args=[seconds * 1000]
-            )
+            increment = _increment_script(get_redis_connection("default"))
+            count, ttl_ms = increment(keys=[key], args=[seconds * 1000])
         except RedisError as exc:
             # Availability over strictness: a Redis outage must not take search down with it.
             logger.warning("throttle skipped, Redis unavailable", extra={"error": str(exc)})
