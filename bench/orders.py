@@ -8,6 +8,10 @@ migrated here) through a live gunicorn on loopback, started and stopped by this 
       HTTP clients, side by side with the physical limit for that row: the same number of
       psycopg clients looping `UPDATE ... SET quantity = quantity - 1 WHERE ... AND quantity >= 1`
       in autocommit; prints orders/s, updates/s and their ratio, and checks 0 oversold, 0 errors.
+      Beside them, two floors from the same clients: one order's own SQL sent by psycopg (what
+      any implementation storing orders must at least do) and GET /healthz through the same
+      gunicorn (what any endpoint costs);
+  (c) where one uncontended order's time goes, in-process.
 
   .venv/bin/python bench/orders.py [--seconds 6] [--clients 16,64] [--workers 4]
 
@@ -354,6 +358,104 @@ def raw_updates(fx: dict[str, int], clients: int, seconds: float) -> dict:
     }
 
 
+# What one single-unit order sends Postgres (bench/orders.py (c) counts the statements), without
+# Django: the checks before the transaction, then the writes, the lock and the deduction.
+ORDER_READS = (
+    "SELECT 1 FROM inventory_store WHERE id = %s LIMIT 1",
+    "SELECT id, title, price FROM catalog_product WHERE id = ANY(%s)",
+)
+ORDER_WRITES = (
+    "INSERT INTO ordering_order (status, created_at, updated_at, store_id)"
+    " VALUES ('CONFIRMED', now(), now(), %s) RETURNING id",
+    "INSERT INTO ordering_orderitem"
+    " (order_id, product_id, quantity_requested, unit_price, reject_reason)"
+    " VALUES (%s, %s, 1, %s, '') RETURNING id",
+    "SELECT id, quantity FROM inventory_inventory WHERE store_id = %s AND product_id = ANY(%s)"
+    " ORDER BY product_id FOR UPDATE",
+    "UPDATE inventory_inventory SET quantity = %s, updated_at = now() WHERE id = %s",
+)
+
+
+def raw_orders(fx: dict[str, int], clients: int, seconds: float) -> dict:
+    """The floor under any order implementation on this stack: an order's own SQL, sent with
+    psycopg by the same number of clients (no HTTP, no Django), on the hot product."""
+    store_id, product_id = fx["store_id"], fx["Bench Hot Item"]
+    backend_cpu: list[float] = []
+
+    def work(index: int, stop: threading.Event) -> tuple[int, int]:
+        ok = errors = 0
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            backend_cpu.append(-proc_cpu(pid))
+            cursor = conn.cursor()
+            while not stop.is_set():
+                cursor.execute(ORDER_READS[0], [store_id], prepare=True)
+                _, _, price = cursor.execute(
+                    ORDER_READS[1], [[product_id]], prepare=True
+                ).fetchone()
+                with conn.transaction():
+                    order_id = cursor.execute(ORDER_WRITES[0], [store_id], prepare=True).fetchone()[
+                        0
+                    ]
+                    cursor.execute(ORDER_WRITES[1], [order_id, product_id, price], prepare=True)
+                    row_id, left = cursor.execute(
+                        ORDER_WRITES[2], [store_id, [product_id]], prepare=True
+                    ).fetchone()
+                    if left < 1:
+                        errors += 1
+                        continue
+                    cursor.execute(ORDER_WRITES[3], [left - 1, row_id], prepare=True)
+                ok += 1
+            backend_cpu.append(proc_cpu(pid))
+        return ok, errors
+
+    client_cpu = time.process_time()
+    ok, errors, elapsed = run_clients(clients, work, seconds)
+    client_cpu = time.process_time() - client_cpu
+    per_op = 1000 / max(ok, 1)
+    return {
+        "rate": ok / elapsed,
+        "ok": ok,
+        "errors": errors,
+        "cpu_ms": (sum(backend_cpu) + client_cpu) * per_op,
+        "db_cpu_ms": sum(backend_cpu) * per_op,
+        "client_cpu_ms": client_cpu * per_op,
+    }
+
+
+def http_healthz(server: "Server", clients: int, seconds: float) -> dict:
+    """The floor under any endpoint on this stack: GET /healthz (no database, no Redis) through
+    the same gunicorn, Django middleware and DRF view dispatch."""
+
+    def work(index: int, stop: threading.Event) -> tuple[int, int]:
+        ok = errors = 0
+        while not stop.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            try:
+                conn.request("GET", "/healthz")
+                response = conn.getresponse()
+                response.read()
+                ok, errors = (ok + 1, errors) if response.status == 200 else (ok, errors + 1)
+            except (OSError, http.client.HTTPException):
+                errors += 1
+            conn.close()
+        return ok, errors
+
+    web_cpu, client_cpu = server.cpu()[0], time.process_time()
+    ok, errors, elapsed = run_clients(clients, work, seconds)
+    per_op = 1000 / max(ok, 1)
+    web_cpu = (server.cpu()[0] - web_cpu) * per_op
+    client_cpu = (time.process_time() - client_cpu) * per_op
+    return {
+        "rate": ok / elapsed,
+        "ok": ok,
+        "errors": errors,
+        "cpu_ms": web_cpu + client_cpu,
+        "web_cpu_ms": web_cpu,
+        "client_cpu_ms": client_cpu,
+    }
+
+
 def stock(fx: dict[str, int], title: str) -> int:
     with psycopg.connect(DATABASE_URL) as conn:
         return conn.execute(
@@ -465,7 +567,7 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
         ("COMMIT (WAL flush)", per["commit"]),
         ("Celery publish of send_order_confirmation", per["publish"]),
         ("cache version bump (Redis SET)", per["bump"]),
-        ("response rendering (DRF serializer)", per["render"]),
+        ("response body (built by hand from the stored rows)", per["render"]),
         ("the rest: Django + DRF request handling, validation, ORM query building", rest),
         ("of all this, the stock rows are locked (SELECT FOR UPDATE .. COMMIT) for", per["locked"]),
     ]
@@ -526,6 +628,7 @@ def main() -> None:
             for n in range(SPREAD_PRODUCTS)
         ]
         cpu_rows = []
+        floors: list[tuple[int, dict, dict]] = []
         raw_units = 0  # the raw loop takes units from the hot product too, without orders
         for clients in client_counts:
             hot = http_orders(server, [hot_body], clients, args.seconds)
@@ -544,15 +647,45 @@ def main() -> None:
                 failures.append(f"{clients} clients: oversold {sold_wrong}, errors {errors}")
 
         print(
+            "\n    floors, same run and clients: 'order SQL' = an order's statements (2 reads, then"
+            "\n    2 inserts, the lock, the update, the commit) by psycopg: no HTTP, no Django;"
+            "\n    'GET /healthz' = the same gunicorn, middleware and DRF view, doing nothing:"
+        )
+        print(
+            f"    {'clients':>7}  {'order SQL/s':>11}  {'GET /healthz/s':>14}  {'raw UPDATE/s':>12}"
+            f"  {'SQL/raw':>7}  {'healthz/raw':>11}  {'hot/SQL':>7}"
+        )
+        for clients, hot, raw in cpu_rows:
+            sql_orders = raw_orders(fx, clients, args.seconds)
+            health = http_healthz(server, clients, args.seconds)
+            floors.append((clients, sql_orders, health))
+            print(
+                f"    {clients:>7}  {sql_orders['rate']:>11.0f}  {health['rate']:>14.0f}"
+                f"  {raw['rate']:>12.0f}  {sql_orders['rate'] / raw['rate']:>7.2f}"
+                f"  {health['rate'] / raw['rate']:>11.2f}"
+                f"  {hot['rate'] / sql_orders['rate']:>7.2f}"
+            )
+            if sql_orders["errors"] or health["errors"]:
+                failures.append(f"{clients} clients: errors in the floor runs")
+        # Its orders are CONFIRMED rows with lines: the invariant counts them as orders.
+        sold_wrong = oversold(fx, "Bench Hot Item", HOT_STOCK, raw_units)
+        if sold_wrong:
+            failures.append(f"after the floor runs: oversold {sold_wrong}")
+
+        print(
             "\n    CPU per operation, from /proc (gunicorn workers, their Postgres backends, this"
             "\n    client; with 2 cores, 2 s of CPU per second bounds every row above):"
         )
-        for clients, hot, raw in cpu_rows:
+        for (clients, hot, raw), (_, sql_orders, health) in zip(cpu_rows, floors, strict=True):
             print(
                 f"    {clients:>7} clients: hot order {hot['cpu_ms']:5.2f} ms (web"
                 f" {hot['web_cpu_ms']:.2f} + Postgres {hot['db_cpu_ms']:.2f} + client"
                 f" {hot['client_cpu_ms']:.2f});  raw UPDATE {raw['cpu_ms']:.2f} ms"
                 f" (Postgres {raw['db_cpu_ms']:.2f} + client {raw['client_cpu_ms']:.2f})"
+                f"\n    {'':>7}          order SQL {sql_orders['cpu_ms']:5.2f} ms (Postgres"
+                f" {sql_orders['db_cpu_ms']:.2f} + client {sql_orders['client_cpu_ms']:.2f});"
+                f"  GET /healthz {health['cpu_ms']:.2f} ms (web {health['web_cpu_ms']:.2f}"
+                f" + client {health['client_cpu_ms']:.2f})"
             )
 
         sellout = http_orders(

@@ -1,12 +1,12 @@
 """Search and suggest: query-parameter validation and response shapes."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
 
 from config.errors import AisleError
+from config.formats import money, timestamp
 from searchindex.search import SORTS, ProductHit, SearchFacets
 from searchindex.selectors import MAX_ID, store_exists
 
@@ -113,25 +113,16 @@ class SuggestInputSerializer(serializers.Serializer):
         return _store_must_exist(value)
 
 
-def _timestamp(value: datetime) -> str:
-    """DRF's ISO 8601 form in UTC with a `Z`, without its time-zone lookup for every value."""
-    return value.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
 def search_row(hit: ProductHit) -> dict[str, Any]:
     """One result row, in the shape `ProductSearchRowSerializer` declares."""
     row: dict[str, Any] = {
         "id": hit.id,
         "title": hit.title,
         "description": hit.description,
-        "price": _money(hit.price),
+        "price": money(hit.price),
         "category_id": hit.category_id,
         "category_name": hit.category_name,
-        "created_at": _timestamp(hit.created_at),
+        "created_at": timestamp(hit.created_at),
         "in_stock": hit.in_stock,
     }
     if hit.inventory_quantity is not None:
@@ -221,7 +212,7 @@ class ProductSearchPageSerializer(serializers.Serializer):
                     for row in facets.categories
                 ],
                 "price_ranges": [
-                    {"from": _money(row.from_), "to": _money(row.to), "count": row.count}
+                    {"from": money(row.from_), "to": money(row.to), "count": row.count}
                     for row in facets.price_ranges
                 ],
                 "in_stock": facets.in_stock,
