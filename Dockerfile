@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     # gunicorn reads its flags from here, so compose or `docker run -e` can tune workers without
     # rewriting the command. /dev/shm keeps worker heartbeats off the container's overlay disk.
-    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 3 --timeout 30 --worker-tmp-dir /dev/shm --access-logfile -"
+    # No --access-logfile: the app logs one JSON line per request (`aisle.request`, with its id).
+    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 3 --timeout 30 --worker-tmp-dir /dev/shm"
 
 WORKDIR /app
 

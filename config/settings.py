@@ -178,7 +178,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 60.0},
     },
+    "ordering-idempotency-purge": {
+        "task": "ordering.tasks.purge_idempotency_records",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
 }
+# How long an Idempotency-Key is remembered. Clients retry within minutes; a day leaves room for
+# a retry queue that drains the next morning, and keeps the table from growing without end.
+IDEMPOTENCY_KEY_RETENTION_HOURS = env_int("IDEMPOTENCY_KEY_RETENTION_HOURS", 24)
 # Publishing to an unreachable broker must fail within about a second, not hang the request that
 # committed (kombu would otherwise retry connecting for broker_connection_timeout + backoff, ~6 s):
 # enqueue failures are logged and swallowed, and the sweeps above catch up. Workers keep their
@@ -190,8 +198,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_step": 0.2,
     "interval_max": 0.2,
     # A task taken by a worker that died without acking (acks_late) is redelivered after this
-    # many seconds; keep it above the longest task's run time. The fault drills shorten it.
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # many seconds. It must stay above the longest task's run time and the longest retry
+    # countdown (a worker holds a delayed retry unacked until it is due; 300 s at most here),
+    # or a task is delivered twice. The fault drills shorten it.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
 }
 
 REST_FRAMEWORK = {

@@ -19,8 +19,13 @@ class Store(models.Model):
 
 
 class Inventory(models.Model):
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="inventory")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="inventory")
+    # No single-column indexes: the two composite ones below lead with each of these columns.
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, related_name="inventory", db_index=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="inventory", db_index=False
+    )
     quantity = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

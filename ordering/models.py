@@ -14,7 +14,10 @@ class Order(models.Model):
         CONFIRMED = "CONFIRMED"
         REJECTED = "REJECTED"
 
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    # Indexed by order_store_newest_idx, which leads with the store.
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     status = models.CharField(max_length=16, choices=Status.choices)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -41,7 +44,8 @@ class OrderItem(models.Model):
         INSUFFICIENT_STOCK = "insufficient_stock"
         NOT_STOCKED = "not_stocked"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # Indexed by the (order, product) unique constraint, which leads with the order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
     quantity_requested = models.IntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))

@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -271,3 +272,21 @@ def order_confirmation_send(*, order_id: int) -> bool:
         order.confirmation_sent_at = timezone.now()
         order.save(update_fields=["confirmation_sent_at", "updated_at"])
         return True
+
+
+def idempotency_records_purge(*, older_than: datetime, batch_size: int = 5000) -> int:
+    """Delete the idempotency records created before `older_than`; how many went.
+
+    In batches, each its own short transaction, so a large backlog never holds locks for long.
+    A key whose record is gone is new again: a request with it places a new order.
+    """
+    purged = 0
+    while True:
+        ids = list(
+            IdempotencyRecord.objects.filter(created_at__lt=older_than)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return purged
+        purged += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

@@ -1,14 +1,16 @@
-"""Celery tasks: the order confirmation (idempotent, retried with backoff) and its sweep."""
+"""Celery tasks: the order confirmation (idempotent, retried with backoff), its sweep, and the
+retention of idempotency records."""
 
 import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
 from ordering.selectors import order_confirmation_pending_ids
-from ordering.services import order_confirmation_send
+from ordering.services import idempotency_records_purge, order_confirmation_send
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +46,16 @@ def send_pending_order_confirmations() -> int:
             extra={"event": "order_confirmation_sweep", "count": len(order_ids)},
         )
     return len(order_ids)
+
+
+@shared_task(ignore_result=True)
+def purge_idempotency_records() -> int:
+    """Forget Idempotency-Keys older than IDEMPOTENCY_KEY_RETENTION_HOURS (run hourly by beat)."""
+    older_than = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
+    purged = idempotency_records_purge(older_than=older_than)
+    if purged:
+        logger.info(
+            "idempotency records purged",
+            extra={"event": "idempotency_records_purged", "count": purged},
+        )
+    return purged

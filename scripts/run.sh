@@ -20,8 +20,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# No gunicorn access log: the app logs one JSON line per request (`aisle.request`, with its id).
 $BIN/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers "${WEB_CONCURRENCY:-3}" \
-  --access-logfile - --timeout 30 &
+  --timeout 30 &
 pids+=($!)
 $BIN/celery -A config worker --loglevel INFO --concurrency "${CELERY_CONCURRENCY:-2}" &
 pids+=($!)
