@@ -153,6 +153,9 @@ ELASTICSEARCH_INDEX_PREFIX = env_str("ELASTICSEARCH_INDEX_PREFIX", "")
 ELASTICSEARCH_SHARDS = env_int("ELASTICSEARCH_SHARDS", 1)
 ELASTICSEARCH_REPLICAS = env_int("ELASTICSEARCH_REPLICAS", 0)
 ELASTICSEARCH_REFRESH_INTERVAL = env_str("ELASTICSEARCH_REFRESH_INTERVAL", "1s")
+# Suggestions are not cached for this long after the catalog version changes: Elasticsearch
+# makes a change searchable only at its next refresh. Keep it above the refresh interval.
+SUGGEST_CACHE_SETTLE_SECONDS = float(env_str("SUGGEST_CACHE_SETTLE_SECONDS", "2"))
 # Search and suggest give up after this many seconds and answer 503 instead of hanging.
 ELASTICSEARCH_SEARCH_TIMEOUT = float(env_str("ELASTICSEARCH_SEARCH_TIMEOUT", "2"))
 

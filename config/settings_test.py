@@ -16,3 +16,6 @@ CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = "aisle-test"  # noqa: F405
 CELERY_BROKER_URL = env_str("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/11")  # noqa: F405
 ELASTICSEARCH_INDEX_PREFIX = f"test-{uuid.uuid4().hex[:8]}-"
+# Tests refresh the index explicitly before they read it, so no change is left to settle; the
+# test of the settle window sets its own.
+SUGGEST_CACHE_SETTLE_SECONDS = 0

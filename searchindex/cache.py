@@ -1,8 +1,10 @@
 """The autocomplete cache: suggestions per normalised query, namespaced by a catalog version."""
 
+import time
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -30,7 +32,7 @@ def catalog_version() -> str:
     """
     version = cache.get(_VERSION_KEY)
     if version is None:
-        version = uuid.uuid4().hex
+        version = _new_version()
         # add() so that racing readers converge on one token; a loser's entry is just orphaned.
         cache.add(_VERSION_KEY, version, timeout=None)
         version = cache.get(_VERSION_KEY) or version
@@ -39,7 +41,28 @@ def catalog_version() -> str:
 
 def catalog_version_bump() -> None:
     """Make every cached suggestion unreachable; call after catalog changes reach the index."""
-    cache.set(_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    cache.set(_VERSION_KEY, _new_version(), timeout=None)
+
+
+def _new_version() -> str:
+    # The token carries when it was made, so a reader can tell whether the index has refreshed
+    # since (see catalog_settled).
+    return f"{uuid.uuid4().hex}-{time.time():.3f}"
+
+
+def catalog_settled(version: str) -> bool:
+    """Whether SUGGEST_CACHE_SETTLE_SECONDS have passed since `version` was made.
+
+    The index sync bumps the version once Elasticsearch has applied a change, but the change is
+    searchable only after the next refresh (up to a refresh interval later). A suggestion
+    computed in between must not be cached: under the new version it would outlive the change
+    by the whole cache timeout.
+    """
+    _, _, made_at = version.rpartition("-")
+    try:
+        return time.time() - float(made_at) >= settings.SUGGEST_CACHE_SETTLE_SECONDS
+    except ValueError:
+        return True  # a token of the older form, made long ago
 
 
 def suggestions_get(*, q: str, store_id: int | None, version: str) -> list[str] | None:

@@ -13,7 +13,12 @@ from elasticsearch.dsl.connections import connections
 from rest_framework import status
 
 from config.errors import AisleError, InvalidParameters, NotFound
-from searchindex.cache import catalog_version, suggestions_get, suggestions_set
+from searchindex.cache import (
+    catalog_settled,
+    catalog_version,
+    suggestions_get,
+    suggestions_set,
+)
 from searchindex.documents import ALIAS, ANY_STORE
 from searchindex.selectors import category_ids_matching, store_quantities
 
@@ -424,5 +429,6 @@ def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
     if cached is not None:
         return Suggestions(query=q, titles=cached)
     titles = _suggest_titles(q, store_id)
-    suggestions_set(q=q, store_id=store_id, version=version, titles=titles)
+    if catalog_settled(version):
+        suggestions_set(q=q, store_id=store_id, version=version, titles=titles)
     return Suggestions(query=q, titles=titles)

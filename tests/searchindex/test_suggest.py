@@ -4,8 +4,14 @@ import pytest
 from django.core.cache import cache
 
 from catalog.models import Product
-from searchindex.cache import catalog_version, catalog_version_bump, suggest_cache_key
+from searchindex.cache import (
+    catalog_settled,
+    catalog_version,
+    catalog_version_bump,
+    suggest_cache_key,
+)
 from searchindex.documents import ALIAS, ProductDocument
+from searchindex.models import PendingIndexUpdate
 from tests.config.test_errors import assert_envelope
 from tests.factories import ProductFactory
 from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog
@@ -194,6 +200,38 @@ def test_a_deleted_product_stops_being_suggested(
     es.options(ignore_status=404).delete(index=ALIAS, id=product_id, refresh=True)
     catalog_version_bump()
     assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Almond Milk"]
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the save's on-commit drain runs
+def test_a_suggestion_asked_before_the_index_refreshes_is_not_cached(
+    api_client, catalog, es, settings
+):
+    settings.SUGGEST_CACHE_SETTLE_SECONDS = 60
+    # No refresh until the test asks for one: the window between the sync applying a change
+    # and Elasticsearch making it searchable, held open.
+    es.indices.put_settings(index=ALIAS, settings={"index": {"refresh_interval": "-1"}})
+    try:
+        product = catalog.products["Almond Milk"]
+        product.title = "Oat Drink"
+        product.save()  # at commit: the outbox drain applies it, then bumps the version
+        assert not PendingIndexUpdate.objects.exists()
+        assert "Almond Milk" in suggest(api_client, "mil")  # applied, not yet searchable
+        es.indices.refresh(index=ALIAS)
+        assert suggest(api_client, "mil") == ["Milk", "Milk Bread", "Milkshake Mix"]
+    finally:
+        es.indices.put_settings(
+            index=ALIAS,
+            settings={"index": {"refresh_interval": settings.ELASTICSEARCH_REFRESH_INTERVAL}},
+        )
+
+
+def test_a_version_is_settled_only_after_the_settle_window(settings):
+    settings.SUGGEST_CACHE_SETTLE_SECONDS = 60
+    catalog_version_bump()
+    assert not catalog_settled(catalog_version())
+    settings.SUGGEST_CACHE_SETTLE_SECONDS = 0
+    assert catalog_settled(catalog_version())
+    assert catalog_settled("3f2a9c0d4b5e6f708192a3b4c5d6e7f8")  # a token of the older form
 
 
 def test_a_category_change_bumps_the_catalog_version(catalog, django_capture_on_commit_callbacks):
