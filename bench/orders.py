@@ -24,7 +24,6 @@ import argparse
 import http.client
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_create, free_port  # noqa: E402 - needs the repo on sys.path
+from bench.common import Gunicorn, database_create  # noqa: E402 - needs the repo on sys.path
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench"
@@ -157,48 +156,16 @@ def backend_pids() -> list[int]:
     return [row[0] for row in rows]
 
 
-class Server:
-    """gunicorn on loopback, sync workers (one request per worker process at a time)."""
+class Server(Gunicorn):
+    """The bench's gunicorn, which can also say how much CPU its workers and their backends used."""
 
     def __init__(self, workers: int) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--backlog",
-                "256",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=server_env(),
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit("gunicorn did not answer /healthz within 30 s")
+        super().__init__(workers=workers, env=server_env())
 
     def cpu(self) -> tuple[float, float]:
         """CPU seconds used so far by the workers, and by their Postgres backends."""
-        web = sum(proc_cpu(pid) for pid in child_pids(self.process.pid))
+        web = sum(proc_cpu(pid) for pid in child_pids(self.pid))
         return web, sum(proc_cpu(pid) for pid in backend_pids())
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
 
 
 def post_order(

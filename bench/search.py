@@ -27,7 +27,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_create, free_port  # noqa: E402 - needs the repo on sys.path
+from bench.common import Gunicorn, database_create  # noqa: E402 - needs the repo on sys.path
 
 PRODUCTS = 100_000
 STORES = 20
@@ -307,35 +306,12 @@ def ilike_run(conn: psycopg.Connection, params: dict[str, str]) -> None:
 # --- clients ---------------------------------------------------------------------------------
 
 
-class Server:
-    """gunicorn on loopback with sync workers, as `make run` serves the API."""
+class Server(Gunicorn):
+    """The bench's gunicorn; its processes' CPU is what `cpu_snapshot` counts as "web"."""
 
     def __init__(self, workers: int) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application"]
-            + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
-            + ["--backlog", "256", "--log-level", "warning"],
-            cwd=ROOT,
-            env=os.environ.copy(),
-            start_new_session=True,
-        )
-        SERVER_PIDS[:] = [self.process.pid]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit("gunicorn did not answer /healthz within 30 s")
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        super().__init__(workers=workers, env=os.environ.copy())
+        SERVER_PIDS[:] = [self.pid]
 
 
 def api_get(port: int, path: str, params: dict[str, str]) -> bytes:

@@ -19,3 +19,6 @@ ELASTICSEARCH_INDEX_PREFIX = f"test-{uuid.uuid4().hex[:8]}-"
 # Tests refresh the index explicitly before they read it, so no change is left to settle; the
 # test of the settle window sets its own.
 SUGGEST_CACHE_SETTLE_SECONDS = 0
+# A broker outage a test stages must not make the next test skip its publishes; the test of that
+# pause sets its own.
+BROKER_RETRY_AFTER_SECONDS = 0

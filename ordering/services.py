@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from catalog.models import Product
+from config.broker import broker_publish
 from config.errors import InvalidParameters
 from inventory.selectors import store_check_exists
 from inventory.services import inventory_deduct
@@ -232,11 +233,15 @@ def _response_body(order: Order, items: list[OrderItem]) -> dict:
 
 
 def _confirmation_enqueue(order_id: int) -> None:
-    # Imported here: tasks import this module. A broker outage is logged by on_commit(robust=True)
-    # and the order is picked up by `send_pending_order_confirmations`.
+    # Imported here: tasks import this module. If the broker is down the order stays unsent and
+    # `send_pending_order_confirmations` picks it up; one attempt, and none for a while after a
+    # failure, so an outage does not slow every order down.
     from ordering.tasks import send_order_confirmation
 
-    send_order_confirmation.delay(order_id)
+    broker_publish(
+        lambda: send_order_confirmation.apply_async((order_id,), retry=False),
+        task=send_order_confirmation.name,
+    )
 
 
 def order_confirmation_deliver(*, order: Order) -> None:

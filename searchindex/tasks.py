@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 
+from config.broker import broker_publish
 from searchindex.services import DrainResult, outbox_drain
 
 logger = logging.getLogger(__name__)
@@ -67,11 +68,12 @@ def enqueue_drain() -> bool:
     """Publish a drain; on broker failure log and return False (the beat sweep recovers)."""
     try:
         # One attempt: the row is committed, so a dead broker costs lag (the sweep), never data.
-        drain_pending.apply_async(retry=False)
-    except Exception as exc:  # noqa: BLE001 - a broker (or eager drain) error must not fail a commit
+        return broker_publish(
+            lambda: drain_pending.apply_async(retry=False), task=drain_pending.name
+        )
+    except Exception as exc:  # noqa: BLE001 - an eager drain's error must not fail a commit
         logger.warning("searchindex: could not enqueue an outbox drain: %r", exc)
         return False
-    return True
 
 
 def _summary(result: DrainResult) -> dict[str, int | bool]:
