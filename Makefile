@@ -35,7 +35,8 @@ run: index ## Run Aisle: services, migrate, seed, index, then web + Celery worke
 	bash scripts/run.sh
 
 test: services venv lint ## Run the whole test suite against the real services
-	$(PY) -m pytest
+	bash scripts/test_tools.sh
+	AISLE_REQUIRE_COMPOSE_CLI=1 $(PY) -m pytest
 
 lint: venv ## ruff (lint + format check) and a check for missing migrations
 	$(VENV)/bin/ruff check .
