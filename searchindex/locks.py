@@ -41,7 +41,7 @@ def advisory_lock(key: int, *, wait: bool, using: str = "default") -> Iterator[b
                 logger.warning("searchindex: could not release advisory lock %s", key)
 
 
-def lock_held_sql(key: int) -> str:
+def _lock_held_sql(key: int) -> str:
     """An SQL condition, true while any session holds advisory lock `key` in this database."""
     return f"""EXISTS (
         SELECT 1 FROM pg_locks l
@@ -52,4 +52,4 @@ def lock_held_sql(key: int) -> str:
 
 
 # Is a rebuild running? Its lock says so; a run left "running" by a crashed process holds none.
-REBUILD_RUNNING_SQL = lock_held_sql(REBUILD_LOCK)
+REBUILD_RUNNING_SQL = _lock_held_sql(REBUILD_LOCK)
