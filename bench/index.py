@@ -71,10 +71,10 @@ from catalog.models import Product  # noqa: E402
 from catalog.signals import products_bulk_changed  # noqa: E402
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
 from searchindex.models import PendingIndexUpdate  # noqa: E402
-from searchindex.services import (  # noqa: E402
+from searchindex.rebuild import (  # noqa: E402
     REBUILD_CHUNK,
-    _index_finish_load,
     index_create,
+    index_finish_load,
     index_rebuild,
 )
 
@@ -137,7 +137,7 @@ def raw_floor(documents: list[tuple[int, dict]], *, chunk_size: int, threads: in
         if not ok:
             raise SystemExit(f"raw floor: Elasticsearch refused {item}")
         sent += 1
-    _index_finish_load(name)
+    index_finish_load(name=name)
     seconds = time.perf_counter() - started
     count = es.count(index=name)["count"]
     es.indices.delete(index=name)

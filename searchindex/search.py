@@ -10,9 +10,8 @@ from typing import Any
 from django.conf import settings
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl.connections import connections
-from rest_framework import status
 
-from config.errors import AisleError, InvalidParameters, NotFound
+from config.errors import InvalidParameters, NotFound
 from searchindex.cache import (
     catalog_settled,
     catalog_version,
@@ -20,6 +19,7 @@ from searchindex.cache import (
     suggestions_set,
 )
 from searchindex.documents import ALIAS, ANY_STORE
+from searchindex.exceptions import SearchUnavailable
 from searchindex.selectors import category_ids_matching, store_quantities
 
 logger = logging.getLogger(__name__)
@@ -49,12 +49,6 @@ _SORT_CLAUSES: dict[str, list[Any]] = {
     "-price": [{"price": "desc"}, {"id": "asc"}],
     "newest": [{"created_at": "desc"}, {"id": "desc"}],
 }
-
-
-class SearchUnavailable(AisleError):
-    code = "search_unavailable"
-    message = "Search is unavailable right now; retry shortly."
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django_elasticsearch_dsl.signals import BaseSignalProcessor
 
 from catalog.models import Category, Product
-from searchindex.services import CATEGORY, PRODUCT, outbox_record
+from searchindex.outbox import CATEGORY, PRODUCT, outbox_record
 
 
 class OutboxSignalProcessor(BaseSignalProcessor):

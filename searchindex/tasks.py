@@ -9,24 +9,13 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError
 
 from config.broker import broker_publish
-from searchindex.services import DrainResult, outbox_drain
+from searchindex.exceptions import DrainIncomplete
+from searchindex.outbox import DrainResult, outbox_drain
 
 logger = logging.getLogger(__name__)
 
 # Worth retrying: the node or the database was unreachable, or the node refused documents.
 RETRYABLE = (TransportError, ApiError, DatabaseError, ConnectionError)
-
-# A publish to a dead broker must give up fast: the row is committed and the sweep will find it.
-ENQUEUE_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.2,
-}
-
-
-class DrainIncomplete(Exception):
-    """Elasticsearch refused some documents; the task retries them with backoff."""
 
 
 @shared_task(

@@ -37,8 +37,9 @@ from inventory.services import inventory_set_quantity
 from ordering.models import Order
 from ordering.tasks import SWEEP_GRACE, send_order_confirmation, send_pending_order_confirmations
 from searchindex.documents import ALIAS
+from searchindex.drift import index_drift
 from searchindex.models import PendingIndexUpdate
-from searchindex.services import index_drift, outbox_drain
+from searchindex.outbox import outbox_drain
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 from tests.ordering.invariants import assert_stock_invariant, stock_snapshot
 from tests.searchindex.conftest import (  # noqa: F401 - fixtures used by the drills below

@@ -13,16 +13,11 @@ from django.db import connection, transaction
 from catalog.models import Product
 from catalog.signals import products_bulk_changed
 from searchindex.documents import ALIAS
+from searchindex.drift import index_drift
+from searchindex.exceptions import RebuildError
+from searchindex.locks import DRAIN_LOCK, REBUILD_LOCK, advisory_lock
 from searchindex.models import IndexRebuild, IndexRebuildJournal, PendingIndexUpdate
-from searchindex.services import (
-    DRAIN_LOCK,
-    REBUILD_LOCK,
-    RebuildError,
-    advisory_lock,
-    alias_indices,
-    index_drift,
-    index_rebuild,
-)
+from searchindex.rebuild import alias_indices, index_rebuild
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -222,6 +217,19 @@ def test_a_second_rebuild_is_refused_while_one_runs(es, product_index):
         index_rebuild()
 
     assert alias_indices() == [f"{ALIAS}-test"]
+
+
+def test_drains_journal_for_a_running_rebuild_only_while_it_holds_its_lock(es, product_index):
+    # A run left "running" by a crashed process holds no lock: nothing will replay its journal.
+    run = IndexRebuild.objects.create(index_name=f"{ALIAS}-crashed")
+    create_products(1)
+    assert not IndexRebuildJournal.objects.exists()
+
+    with lock_held_elsewhere(REBUILD_LOCK):
+        ids = create_products(1)
+
+    journaled = IndexRebuildJournal.objects.values_list("rebuild_id", "object_pk")
+    assert list(journaled) == [(run.pk, ids[0])]
 
 
 def test_a_failed_rebuild_leaves_the_alias_and_removes_its_new_index(es, product_index):

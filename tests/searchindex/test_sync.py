@@ -19,8 +19,9 @@ from inventory.models import Inventory
 from inventory.services import inventory_deduct, inventory_set_quantity
 from searchindex.cache import catalog_version
 from searchindex.documents import ALIAS
+from searchindex.drift import index_drift
 from searchindex.models import PendingIndexUpdate
-from searchindex.services import CATEGORY, PRODUCT, index_drift, outbox_drain
+from searchindex.outbox import CATEGORY, PRODUCT, outbox_drain
 from searchindex.tasks import drain_pending, sweep_pending
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 

@@ -9,14 +9,9 @@ from tqdm import tqdm
 
 from catalog.models import Product
 from searchindex.documents import ALIAS
-from searchindex.services import (
-    REBUILD_CHUNK,
-    REBUILD_THREADS,
-    DriftReport,
-    RebuildError,
-    index_drift,
-    index_rebuild,
-)
+from searchindex.drift import DriftReport, index_drift
+from searchindex.exceptions import RebuildError
+from searchindex.rebuild import REBUILD_CHUNK, REBUILD_THREADS, index_rebuild
 
 
 def _non_negative_int(value: str) -> int:
