@@ -82,7 +82,8 @@ class PageNumberPagination(pagination.BasePagination):
 
     def page_requested(self, request: Request) -> PageRequest:
         """The page asked for; 400 naming the parameter when it is not a whole number >= 1."""
-        # page_size before page: a request with both wrong is told about page_size (as DRF does).
+        # page_size first, in the order DRF's paginator reads them: with both wrong, the 400 names
+        # page_size (for every list alike).
         size = min(
             _positive_int(request.query_params, PAGE_SIZE_PARAM, self.page_size),
             self.max_page_size,
