@@ -3,11 +3,10 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import InvalidPage, Paginator
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 
-from config.errors import NotFound
+from config.pagination import PageRequest
 from inventory.cache import (
     store_inventory_page_get,
     store_inventory_page_set,
@@ -55,31 +54,28 @@ class InventoryPage:
     rows: list[dict[str, Any]]
 
 
-def store_inventory_page(*, store_id: int, page: int, page_size: int) -> InventoryPage:
+def store_inventory_page(*, store_id: int, page: PageRequest) -> InventoryPage:
     """One page of the store's stock, from Redis when a page of the current version is cached.
 
     The version is read before Postgres: a page computed from data older than a bump is stored
-    under the old version, which no reader asks for any more. A cache hit costs no query.
+    under the old version, which no reader asks for any more. A cache hit costs no query; a page
+    past the end is a 404 and is not cached.
     """
     version = store_inventory_version(store_id)
     cached = store_inventory_page_get(
-        store_id=store_id, version=version, page=page, page_size=page_size
+        store_id=store_id, version=version, page=page.number, page_size=page.size
     )
     if cached is not None:
         return InventoryPage(count=cached["count"], rows=cached["rows"])
 
     store_check_exists(store_id=store_id)
-    paginator = Paginator(store_inventory_list(store_id=store_id), page_size)
-    try:
-        page_obj = paginator.page(page)
-    except InvalidPage:
-        raise NotFound("That page is past the end of the results.") from None
-    listing = InventoryPage(count=paginator.count, rows=list(page_obj.object_list))
+    count, rows = page.rows(store_inventory_list(store_id=store_id))
+    listing = InventoryPage(count=count, rows=rows)
     store_inventory_page_set(
         store_id=store_id,
         version=version,
-        page=page,
-        page_size=page_size,
+        page=page.number,
+        page_size=page.size,
         value={"count": listing.count, "rows": listing.rows},
     )
     return listing

@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from config.pagination import page_size_pagination
@@ -28,25 +27,8 @@ class StoreInventoryListView(APIView):
     )
     def get(self, request: Request, store_id: int) -> Response:
         paginator = self.pagination_class()
-        page_size = paginator.get_page_size(request)
-        page = paginator.get_page_number(request, None)
-        listing = store_inventory_page(store_id=store_id, page=page, page_size=page_size)
-        # The cached page holds rows and the count; links depend on the request, so built here.
-        url = request.build_absolute_uri()
-        last_page = max(1, -(-listing.count // page_size))
-        next_link = replace_query_param(url, "page", page + 1) if page < last_page else None
-        previous_link = None
-        if page > 1:
-            previous_link = (
-                remove_query_param(url, "page")
-                if page == 2
-                else replace_query_param(url, "page", page - 1)
-            )
-        return Response(
-            {
-                "count": listing.count,
-                "next": next_link,
-                "previous": previous_link,
-                "results": InventoryRowOutputSerializer(listing.rows, many=True).data,
-            }
-        )
+        page = paginator.page_requested(request)
+        # The cached page holds rows and the count; its links depend on the request.
+        listing = store_inventory_page(store_id=store_id, page=page)
+        rows = InventoryRowOutputSerializer(listing.rows, many=True).data
+        return Response(paginator.page_body(request, page, count=listing.count, results=rows))

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from inventory.models import Store
+from ordering.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 
 
 class Order(models.Model):
@@ -77,7 +78,7 @@ class IdempotencyRecord(models.Model):
     waits for the first transaction and then fails, and its request answers with this response.
     """
 
-    key = models.CharField(max_length=255, unique=True)
+    key = models.CharField(max_length=MAX_IDEMPOTENCY_KEY_LENGTH, unique=True)
     request_hash = models.CharField(max_length=64)
     order = models.OneToOneField(
         Order, null=True, blank=True, on_delete=models.CASCADE, related_name="idempotency_record"

@@ -6,12 +6,8 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from config.formats import money, timestamp
+from ordering.limits import MAX_ID, MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 from ordering.models import Order
-
-MAX_LINES = 100
-MAX_QUANTITY = 10_000
-# Ids are bigint; a larger number cannot name a row and must be a 400, not a database error.
-MAX_ID = 2**63 - 1
 
 
 class OrderLinesInputSerializer(serializers.ListSerializer):
@@ -43,7 +39,7 @@ class OrderLineInputSerializer(serializers.Serializer):
         list_serializer_class = OrderLinesInputSerializer
 
     product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    quantity_requested = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity_requested = serializers.IntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY)
 
 
 class OrderPlaceInputSerializer(serializers.Serializer):
@@ -66,15 +62,15 @@ class RejectedItemOutputSerializer(serializers.Serializer):
 
 
 class OrderOutputSerializer(serializers.Serializer):
-    """The placement response; reads a `PlacedOrder` (the order and its lines, in request order)."""
+    """The placement response; reads an `OrderPlacement` (the order, its lines in request order)."""
 
     id = serializers.IntegerField(source="order.id")
     store_id = serializers.IntegerField(source="order.store_id")
     status = serializers.ChoiceField(source="order.status", choices=Order.Status.choices)
     created_at = serializers.DateTimeField(source="order.created_at")
     total_items = serializers.IntegerField()
-    items = OrderItemOutputSerializer(many=True)
-    rejected_items = RejectedItemOutputSerializer(many=True)
+    items = OrderItemOutputSerializer(source="lines", many=True)
+    rejected_items = RejectedItemOutputSerializer(source="rejected_lines", many=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         # Built by hand: copying the nested fields for every order cost more than any one SQL
@@ -94,7 +90,7 @@ class OrderOutputSerializer(serializers.Serializer):
                     "quantity_requested": line.quantity_requested,
                     "unit_price": money(line.unit_price),
                 }
-                for line in instance.items
+                for line in instance.lines
             ],
             "rejected_items": [
                 {
@@ -103,7 +99,7 @@ class OrderOutputSerializer(serializers.Serializer):
                     "quantity_available": line.quantity_available,
                     "reason": line.reject_reason,
                 }
-                for line in instance.rejected_items
+                for line in instance.rejected_lines
             ],
         }
 

@@ -5,21 +5,25 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import status
 
 from catalog.models import Product
 from config.broker import broker_publish
 from config.errors import InvalidParameters
 from inventory.selectors import store_check_exists
-from inventory.services import inventory_deduct
-from ordering.exceptions import IdempotencyConflict
-from ordering.models import IdempotencyRecord, Order, OrderItem
-from ordering.serializers import MAX_LINES, MAX_QUANTITY, OrderOutputSerializer
+from inventory.services import StockDeduction, inventory_deduct
+from ordering.idempotency import (
+    IdempotencyKey,
+    PlacementResponse,
+    idempotency_claim,
+    idempotency_record,
+    idempotency_replay,
+    placement_response,
+)
+from ordering.limits import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
+from ordering.models import Order, OrderItem
 
 logger = logging.getLogger(__name__)
 
@@ -31,33 +35,28 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
-class PlacedOrder:
-    """An order with its lines in request order: what the placement response renders."""
+class OrderPlacement:
+    """What `order_place` did: the order with its lines in request order.
+
+    `replay` is set when the request repeats an earlier one under the same Idempotency-Key: the
+    order is that request's, and `replay` the response it got, to be sent again as it was.
+    """
 
     order: Order
     lines: list[OrderItem]
+    replay: PlacementResponse | None = None
 
     @property
-    def items(self) -> list[OrderItem]:
-        return self.lines
+    def replayed(self) -> bool:
+        return self.replay is not None
 
     @property
-    def rejected_items(self) -> list[OrderItem]:
+    def rejected_lines(self) -> list[OrderItem]:
         return [line for line in self.lines if line.reject_reason]
 
     @property
     def total_items(self) -> int:
         return sum(line.quantity_requested for line in self.lines)
-
-
-@dataclass(frozen=True)
-class OrderPlacement:
-    """What `order_place` answers: the response to send and whether it is a replay."""
-
-    order_id: int
-    status_code: int
-    body: dict
-    replayed: bool = False
 
 
 def _lines_check(lines: Sequence[OrderLine]) -> None:
@@ -72,8 +71,8 @@ def _lines_check(lines: Sequence[OrderLine]) -> None:
     errors: list[dict[str, list[str]]] = []
     for line in lines:
         line_errors = {}
-        if not 1 <= line.quantity_requested <= MAX_QUANTITY:
-            line_errors["quantity_requested"] = [f"Must be from 1 to {MAX_QUANTITY}."]
+        if not MIN_QUANTITY <= line.quantity_requested <= MAX_QUANTITY:
+            line_errors["quantity_requested"] = [f"Must be from {MIN_QUANTITY} to {MAX_QUANTITY}."]
         if line.product_id in seen:
             line_errors["product_id"] = ["This product is already in the order."]
         seen.add(line.product_id)
@@ -106,36 +105,31 @@ def _request_hash(store_id: int, lines: Sequence[OrderLine]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(*, idempotency_key: str, request_hash: str) -> OrderPlacement | None:
-    record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
-    if record is None:
+def _replayed(*, idempotency_key: IdempotencyKey, request_hash: str) -> OrderPlacement | None:
+    replay = idempotency_replay(key=idempotency_key, request_hash=request_hash)
+    if replay is None:
         return None
-    if record.request_hash != request_hash or record.response_status is None:
-        raise IdempotencyConflict()
-    return OrderPlacement(
-        order_id=record.order_id,
-        status_code=record.response_status,
-        body=json.loads(record.response_body),
-        replayed=True,
-    )
+    lines = list(replay.order.items.select_related("product").order_by("id"))
+    return OrderPlacement(order=replay.order, lines=lines, replay=replay.response)
 
 
 def order_place(
-    *, store_id: int, lines: Sequence[OrderLine], idempotency_key: str | None = None
+    *, store_id: int, lines: Sequence[OrderLine], idempotency_key: IdempotencyKey | None = None
 ) -> OrderPlacement:
     """Place an order: CONFIRMED with every line deducted, or REJECTED with nothing deducted.
 
     Both outcomes are stored. Raises before touching anything on invalid input (unknown store,
     unknown product, bad lines) and `IdempotencyConflict` when the key was used with another
-    request. A confirmed order sends `send_order_confirmation` after commit.
+    request; a repeat of the key's request places nothing and answers with its replay. A
+    confirmed order sends `send_order_confirmation` after commit.
     """
     lines = list(lines)
     _lines_check(lines)
     request_hash = _request_hash(store_id, lines)
     if idempotency_key is not None:
-        replay = _replay(idempotency_key=idempotency_key, request_hash=request_hash)
-        if replay is not None:
-            return replay
+        replayed = _replayed(idempotency_key=idempotency_key, request_hash=request_hash)
+        if replayed is not None:
+            return replayed
     store_check_exists(store_id=store_id)
     products = _products_get(lines)
     try:
@@ -151,9 +145,9 @@ def order_place(
         # response), or the store or a product was deleted since they were checked (foreign keys
         # are checked at COMMIT): say which, as validation would have.
         if idempotency_key is not None:
-            replay = _replay(idempotency_key=idempotency_key, request_hash=request_hash)
-            if replay is not None:
-                return replay
+            replayed = _replayed(idempotency_key=idempotency_key, request_hash=request_hash)
+            if replayed is not None:
+                return replayed
         store_check_exists(store_id=store_id)
         _products_get(lines)
         raise
@@ -165,13 +159,13 @@ def _order_place_locked(
     store_id: int,
     lines: list[OrderLine],
     products: dict[int, Product],
-    idempotency_key: str | None,
+    idempotency_key: IdempotencyKey | None,
     request_hash: str,
 ) -> OrderPlacement:
-    record = None
+    claim = None
     if idempotency_key is not None:
         # First statement: a concurrent twin blocks here, before it holds any stock lock.
-        record = IdempotencyRecord.objects.create(key=idempotency_key, request_hash=request_hash)
+        claim = idempotency_claim(key=idempotency_key, request_hash=request_hash)
 
     # The order and its lines are written before the stock rows are locked: hot rows stay locked
     # only for the lock, the deduction and the commit, which bounds throughput on a hot product.
@@ -187,36 +181,21 @@ def _order_place_locked(
             for line in lines
         ]
     )
+    placement = OrderPlacement(order=order, lines=items)
 
-    # Rendered before the lock as the likely outcome, and again only if the order is rejected:
-    # everything done between the lock and the commit is time the hot rows stay locked.
-    body = _response_body(order, items)
+    # The response a key records is rendered before the lock as the likely outcome, and again
+    # only if the order is rejected: everything done between the lock and the commit is time the
+    # hot rows stay locked. Without a key the view renders it, after the commit.
+    likely = placement_response(placement) if claim is not None else None
     deduction = inventory_deduct(
         store_id=store_id, quantities={x.product_id: x.quantity_requested for x in lines}
     )
     if not deduction.deducted:
-        order.status = Order.Status.REJECTED
-        order.save(update_fields=["status", "updated_at"])
-        rejected = []
-        for item in items:
-            shortage = deduction.shortages.get(item.product_id)
-            if shortage is not None:
-                item.quantity_available = shortage.quantity_available
-                item.reject_reason = (
-                    OrderItem.RejectReason.INSUFFICIENT_STOCK
-                    if shortage.stocked
-                    else OrderItem.RejectReason.NOT_STOCKED
-                )
-                rejected.append(item)
-        OrderItem.objects.bulk_update(rejected, ["quantity_available", "reject_reason"])
-        body = _response_body(order, items)
+        _order_reject(order, items, deduction)
+        likely = None
 
-    if record is not None:
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            order=order,
-            response_status=status.HTTP_201_CREATED,
-            response_body=json.dumps(body, cls=DjangoJSONEncoder),
-        )
+    if claim is not None:
+        idempotency_record(claim, order=order, response=likely or placement_response(placement))
     if order.status == Order.Status.CONFIRMED:
         order_id = order.pk
 
@@ -225,11 +204,25 @@ def _order_place_locked(
             _confirmation_enqueue(order_id)
 
         transaction.on_commit(enqueue_order_confirmation, robust=True)
-    return OrderPlacement(order_id=order.pk, status_code=status.HTTP_201_CREATED, body=body)
+    return placement
 
 
-def _response_body(order: Order, items: list[OrderItem]) -> dict:
-    return dict(OrderOutputSerializer(PlacedOrder(order=order, lines=items)).data)
+def _order_reject(order: Order, items: list[OrderItem], deduction: StockDeduction) -> None:
+    """Mark the order REJECTED and each short line with its reason and what was available."""
+    order.status = Order.Status.REJECTED
+    order.save(update_fields=["status", "updated_at"])
+    rejected = []
+    for item in items:
+        shortage = deduction.shortages.get(item.product_id)
+        if shortage is not None:
+            item.quantity_available = shortage.quantity_available
+            item.reject_reason = (
+                OrderItem.RejectReason.INSUFFICIENT_STOCK
+                if shortage.stocked
+                else OrderItem.RejectReason.NOT_STOCKED
+            )
+            rejected.append(item)
+    OrderItem.objects.bulk_update(rejected, ["quantity_available", "reject_reason"])
 
 
 def _confirmation_enqueue(order_id: int) -> None:
@@ -277,21 +270,3 @@ def order_confirmation_send(*, order_id: int) -> bool:
         order.confirmation_sent_at = timezone.now()
         order.save(update_fields=["confirmation_sent_at", "updated_at"])
         return True
-
-
-def idempotency_records_purge(*, older_than: datetime, batch_size: int = 5000) -> int:
-    """Delete the idempotency records created before `older_than`; how many went.
-
-    In batches, each its own short transaction, so a large backlog never holds locks for long.
-    A key whose record is gone is new again: a request with it places a new order.
-    """
-    purged = 0
-    while True:
-        ids = list(
-            IdempotencyRecord.objects.filter(created_at__lt=older_than)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return purged
-        purged += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

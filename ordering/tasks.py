@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from ordering.idempotency import idempotency_records_purge
 from ordering.selectors import order_confirmation_pending_ids
-from ordering.services import idempotency_records_purge, order_confirmation_send
+from ordering.services import order_confirmation_send
 
 logger = logging.getLogger(__name__)
 

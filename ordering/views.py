@@ -10,6 +10,8 @@ from config.errors import InvalidParameters
 from config.pagination import page_size_pagination
 from config.schema import error_responses
 from inventory.selectors import store_check_exists
+from ordering.idempotency import IdempotencyKey, placement_response
+from ordering.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 from ordering.selectors import store_order_list
 from ordering.serializers import (
     OrderOutputSerializer,
@@ -19,16 +21,19 @@ from ordering.serializers import (
 from ordering.services import OrderLine, order_place
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
-def _idempotency_key(request: Request) -> str | None:
+def _idempotency_key(request: Request) -> IdempotencyKey | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
         raise InvalidParameters(
-            details={IDEMPOTENCY_HEADER: ["Must be 1 to 255 characters."]},
+            details={
+                IDEMPOTENCY_HEADER: [f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]
+            },
         )
-    return key
+    return IdempotencyKey(key)
 
 
 class OrderPlaceView(APIView):
@@ -53,8 +58,9 @@ class OrderPlaceView(APIView):
                 IDEMPOTENCY_HEADER,
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="Client-chosen key (1-255 characters): a retry with the same key and"
-                " body returns the first response with `Idempotent-Replayed: true`.",
+                description=f"Client-chosen key (1-{MAX_IDEMPOTENCY_KEY_LENGTH} characters):"
+                " a retry with the same key and body returns the first response with"
+                " `Idempotent-Replayed: true`.",
             )
         ],
     )
@@ -67,8 +73,9 @@ class OrderPlaceView(APIView):
             lines=[OrderLine(**line) for line in serializer.validated_data["items"]],
             idempotency_key=idempotency_key,
         )
+        response = placement.replay or placement_response(placement)
         headers = {"Idempotent-Replayed": "true"} if placement.replayed else None
-        return Response(placement.body, status=placement.status_code, headers=headers)
+        return Response(response.body, status=response.status_code, headers=headers)
 
 
 class StoreOrderListView(APIView):

@@ -14,6 +14,8 @@ from searchindex.analysis import analysis_settings
 
 ALIAS = f"{settings.ELASTICSEARCH_INDEX_PREFIX}products"
 ANY_STORE = "any"  # completion contexts are mandatory, so every input also carries this one
+# The deepest hit a search can page to (from + size): deeper pages would need search_after.
+MAX_RESULT_WINDOW = 10_000
 
 TITLE_WEIGHT = 10
 LATER_WORD_WEIGHT = 5
@@ -84,7 +86,7 @@ class ProductDocument(Document):
             "number_of_shards": settings.ELASTICSEARCH_SHARDS,
             "number_of_replicas": settings.ELASTICSEARCH_REPLICAS,
             "refresh_interval": settings.ELASTICSEARCH_REFRESH_INTERVAL,
-            "max_result_window": 10_000,
+            "max_result_window": MAX_RESULT_WINDOW,
             "analysis": analysis_settings(),
         }
 

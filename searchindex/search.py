@@ -11,7 +11,6 @@ from django.conf import settings
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl.connections import connections
 
-from config.errors import InvalidParameters, NotFound
 from searchindex.cache import (
     catalog_settled,
     catalog_version,
@@ -25,7 +24,6 @@ from searchindex.selectors import category_ids_matching, store_quantities
 logger = logging.getLogger(__name__)
 
 SORTS = ("relevance", "price", "-price", "newest")
-MAX_RESULT_WINDOW = 10_000  # the index's max_result_window: deeper pages need search_after
 CATEGORY_FACET_SIZE = 20
 # Price buckets partition the price line: each `from` is inclusive, each `to` exclusive.
 PRICE_BOUNDS = (Decimal("50.00"), Decimal("100.00"), Decimal("200.00"), Decimal("500.00"))
@@ -266,29 +264,18 @@ def _price_ranges() -> list[dict[str, float]]:
     return ranges
 
 
-def _check_window(query: ProductSearchQuery) -> None:
-    if query.page * query.page_size > MAX_RESULT_WINDOW:
-        raise InvalidParameters(
-            f"Results beyond the {MAX_RESULT_WINDOW:,}th cannot be paged; narrow the search.",
-            details={"page": [f"page x page_size may be at most {MAX_RESULT_WINDOW}."]},
-        )
-
-
 def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     """A page of products matching `query`, with facets over the whole result.
 
-    Raises `InvalidParameters` past the pageable window, `NotFound` for a page past the end and
-    `SearchUnavailable` when Elasticsearch cannot answer.
+    The page must lie within the index's MAX_RESULT_WINDOW (the view's pagination checks it).
+    Raises `SearchUnavailable` when Elasticsearch cannot answer.
     """
-    _check_window(query)
     category_ids = None
     if query.category is not None:
         category_ids = category_ids_matching(value=query.category)
     response = _search(product_search_body(query, category_ids=category_ids), SEARCH_FILTER_PATH)
 
     count = response["hits"]["total"]["value"]
-    if query.page > 1 and (query.page - 1) * query.page_size >= count:
-        raise NotFound("That page is past the end of the results.")
     # filter_path leaves out a list none of whose items kept a field: an empty page has no "hits".
     raw_hits = response["hits"].get("hits", [])
     quantities: dict[int, int] = {}

@@ -1,16 +1,14 @@
 """Search and suggest endpoints: parse the query string, call search, serialize."""
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from config.pagination import parse_positive_int
+from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
+from searchindex.documents import MAX_RESULT_WINDOW
 from searchindex.search import ProductSearchQuery, product_search, product_suggest
 from searchindex.serializers import (
     ProductSearchInputSerializer,
@@ -20,55 +18,36 @@ from searchindex.serializers import (
 )
 from searchindex.throttling import SearchThrottle, SuggestThrottle
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter(
-        "page_size",
-        OpenApiTypes.INT,
-        description=f"Rows per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}); "
-        "page x page_size may not pass 10,000.",
-    ),
-]
-
 
 def _present(request: Request) -> dict[str, str]:
     """Query parameters with a value: `?min_price=` means the same as no `min_price`."""
     return {name: value for name, value in request.query_params.items() if value != ""}
 
 
-def _page_link(request: Request, page: int) -> str:
-    url = request.build_absolute_uri()
-    return remove_query_param(url, "page") if page == 1 else replace_query_param(url, "page", page)
-
-
 class ProductSearchView(APIView):
     throttle_classes = [SearchThrottle]
+    pagination_class = page_size_pagination(20, 100, max_result_window=MAX_RESULT_WINDOW)
 
     @extend_schema(
         operation_id="search_products",
         summary="Search products",
-        parameters=[ProductSearchInputSerializer, *PAGE_PARAMETERS, RETRY_AFTER],
+        parameters=[
+            ProductSearchInputSerializer,
+            *pagination_class.schema_parameters(),
+            RETRY_AFTER,
+        ],
         responses={200: ProductSearchPageSerializer, **error_responses(400, 404, 429, 503)},
     )
     def get(self, request: Request) -> Response:
         params = ProductSearchInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
-        page = parse_positive_int(request.query_params, "page", 1)
-        page_size = min(
-            parse_positive_int(request.query_params, "page_size", DEFAULT_PAGE_SIZE),
-            MAX_PAGE_SIZE,
-        )
+        paginator = self.pagination_class()
+        page = paginator.page_requested(request)
         result = product_search(
-            query=ProductSearchQuery(**params.validated_data, page=page, page_size=page_size)
+            query=ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
         )
-        body: dict[str, Any] = {
-            "count": result.count,
-            "next": _page_link(request, page + 1) if page * page_size < result.count else None,
-            "previous": _page_link(request, page - 1) if page > 1 else None,
-            "results": result.hits,
+        body = {
+            **paginator.page_body(request, page, count=result.count, results=result.hits),
             "facets": result.facets,
         }
         return Response(ProductSearchPageSerializer(body).data)

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from ordering.idempotency import idempotency_records_purge
 from ordering.models import IdempotencyRecord, Order
-from ordering.services import idempotency_records_purge
 from ordering.tasks import purge_idempotency_records
 from tests.factories import InventoryFactory
 

@@ -6,6 +6,7 @@ from config.errors import InvalidParameters
 from inventory.exceptions import StoreNotFound
 from inventory.signals import stock_changed
 from ordering.exceptions import IdempotencyConflict
+from ordering.idempotency import IdempotencyKey
 from ordering.models import IdempotencyRecord, Order
 from ordering.services import OrderLine, order_place
 from tests.factories import InventoryFactory, ProductFactory, StoreFactory
@@ -37,7 +38,8 @@ def test_confirmed_order_announces_deducted_products_and_those_that_ran_out(anno
         lines=[OrderLine(plenty.product_id, 2), OrderLine(last_one.product_id, 1)],
     )
 
-    assert placement.body["status"] == "CONFIRMED"
+    assert placement.order.status == "CONFIRMED"
+    assert not placement.replayed
     assert announcements == [
         (store.id, sorted([last_one.product_id, plenty.product_id]), [last_one.product_id])
     ]
@@ -49,7 +51,10 @@ def test_rejected_order_announces_nothing(announcements):
 
     placement = order_place(store_id=row.store_id, lines=[OrderLine(row.product_id, 2)])
 
-    assert placement.body["status"] == "REJECTED"
+    assert placement.order.status == "REJECTED"
+    assert [(x.product_id, x.quantity_available) for x in placement.rejected_lines] == [
+        (row.product_id, 1)
+    ]
     assert announcements == []
 
 
@@ -98,12 +103,32 @@ def test_unknown_store_is_checked_before_products():
 
 def test_a_key_reused_with_another_body_raises_a_conflict():
     row = InventoryFactory(quantity=5)
-    order_place(store_id=row.store_id, lines=[OrderLine(row.product_id, 1)], idempotency_key="k")
+    key = IdempotencyKey("k")
+    order_place(store_id=row.store_id, lines=[OrderLine(row.product_id, 1)], idempotency_key=key)
 
     with pytest.raises(IdempotencyConflict):
         order_place(
-            store_id=row.store_id, lines=[OrderLine(row.product_id, 2)], idempotency_key="k"
+            store_id=row.store_id, lines=[OrderLine(row.product_id, 2)], idempotency_key=key
         )
 
     assert IdempotencyRecord.objects.count() == 1
+    assert Order.objects.count() == 1
+
+
+def test_a_repeated_key_returns_the_first_order_and_its_recorded_response():
+    row = InventoryFactory(quantity=1)
+    lines = [OrderLine(row.product_id, 2)]
+    key = IdempotencyKey("k")
+    first = order_place(store_id=row.store_id, lines=lines, idempotency_key=key)
+
+    again = order_place(store_id=row.store_id, lines=lines, idempotency_key=key)
+
+    assert not first.replayed
+    assert again.replayed
+    assert again.order == first.order
+    assert [x.pk for x in again.lines] == [x.pk for x in first.lines]
+    assert [x.reject_reason for x in again.rejected_lines] == ["insufficient_stock"]
+    assert again.replay.status_code == 201
+    assert again.replay.body["id"] == first.order.pk
+    assert again.replay.body["rejected_items"][0]["quantity_available"] == 1
     assert Order.objects.count() == 1

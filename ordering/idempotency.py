@@ -1,0 +1,112 @@
+"""Idempotency-Key: the first response to a keyed placement, recorded with it and replayed.
+
+The placing transaction claims the key with its first statement and records the response before
+it commits, so a committed key always has its response: a concurrent twin waits on the claim and
+then replays it. The response is stored as the JSON first sent, so a replay is the same body even
+after a product is renamed. Which records a key matches is said once, by `IdempotencyKey.lookup`.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework import status
+
+from ordering.exceptions import IdempotencyConflict
+from ordering.models import IdempotencyRecord, Order
+from ordering.serializers import OrderOutputSerializer
+
+if TYPE_CHECKING:
+    from ordering.services import OrderPlacement
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's Idempotency-Key: what its records are found by."""
+
+    value: str
+
+    def lookup(self) -> dict[str, Any]:
+        """The record fields that identify this key (and are set when it is claimed)."""
+        return {"key": self.value}
+
+
+@dataclass(frozen=True)
+class PlacementResponse:
+    """The answer to a placement: what the view sends, and what a key records and replays."""
+
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A keyed request answered before: its order, and the response it got then."""
+
+    order: Order
+    response: PlacementResponse
+
+
+def placement_response(placement: "OrderPlacement") -> PlacementResponse:
+    """The response to a placement that was not a replay: 201 and the order."""
+    return PlacementResponse(
+        status_code=status.HTTP_201_CREATED, body=dict(OrderOutputSerializer(placement).data)
+    )
+
+
+def idempotency_replay(*, key: IdempotencyKey, request_hash: str) -> Replay | None:
+    """The response recorded under `key`, or None when the key is new.
+
+    Raises `IdempotencyConflict` when the key was used with another request.
+    """
+    record = IdempotencyRecord.objects.select_related("order").filter(**key.lookup()).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash or record.response_status is None:
+        raise IdempotencyConflict()
+    return Replay(
+        order=record.order,
+        response=PlacementResponse(
+            status_code=record.response_status, body=json.loads(record.response_body)
+        ),
+    )
+
+
+def idempotency_claim(*, key: IdempotencyKey, request_hash: str) -> IdempotencyRecord:
+    """Claim `key` inside the placing transaction, before any stock lock is taken.
+
+    The key is unique: a concurrent request with the same key waits here for this transaction,
+    then fails with `IntegrityError` and replays what this one recorded.
+    """
+    return IdempotencyRecord.objects.create(**key.lookup(), request_hash=request_hash)
+
+
+def idempotency_record(
+    claim: IdempotencyRecord, *, order: Order, response: PlacementResponse
+) -> None:
+    """Record the response to the claimed request, in the transaction that placed `order`."""
+    IdempotencyRecord.objects.filter(pk=claim.pk).update(
+        order=order,
+        response_status=response.status_code,
+        response_body=json.dumps(response.body, cls=DjangoJSONEncoder),
+    )
+
+
+def idempotency_records_purge(*, older_than: datetime, batch_size: int = 5000) -> int:
+    """Delete the idempotency records created before `older_than`; how many went.
+
+    In batches, each its own short transaction, so a large backlog never holds locks for long.
+    A key whose record is gone is new again: a request with it places a new order.
+    """
+    purged = 0
+    while True:
+        ids = list(
+            IdempotencyRecord.objects.filter(created_at__lt=older_than)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return purged
+        purged += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
