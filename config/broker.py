@@ -11,7 +11,9 @@ import logging
 import time
 from collections.abc import Callable
 
+from celery import Task
 from django.conf import settings
+from django.db import transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -49,3 +51,26 @@ def broker_publish(send: Callable[[], object], *, task: str) -> bool:
         )
         return False
     return True
+
+
+def publish_on_commit(task: Task, *args: object) -> None:
+    """Publish `task(*args)` once the current transaction commits, and only once per transaction.
+
+    The one after-commit pattern for every enqueue: the work is already in Postgres, so a publish
+    that fails (broker down, or an eager task's own error) is logged by `robust` and never fails
+    the commit that asked for it; the sweeps pick the work up.
+    """
+    key = (task.name, args)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        getattr(func, "publish_key", None) == key for _, func, _ in connection.run_on_commit
+    ):
+        return
+
+    def publish() -> None:
+        broker_publish(lambda: task.apply_async(args, retry=False), task=task.name)
+
+    publish.publish_key = key  # type: ignore[attr-defined]
+    # robust on_commit names the callback in its log line when it fails.
+    publish.__qualname__ = f"publish_on_commit[{task.name}]"
+    transaction.on_commit(publish, robust=True)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Product
-from config.broker import broker_publish
+from config.broker import publish_on_commit
 from config.errors import InvalidParameters
 from inventory.selectors import store_check_exists
 from inventory.services import StockDeduction, inventory_deduct
@@ -197,13 +197,11 @@ def _order_place_locked(
     if claim is not None:
         idempotency_record(claim, order=order, response=likely or placement_response(placement))
     if order.status == Order.Status.CONFIRMED:
-        order_id = order.pk
+        from ordering.tasks import send_order_confirmation  # tasks import this module
 
-        # A named function, not a partial: robust on_commit logs failures by __qualname__.
-        def enqueue_order_confirmation() -> None:
-            _confirmation_enqueue(order_id)
-
-        transaction.on_commit(enqueue_order_confirmation, robust=True)
+        # If the broker is down the order stays unsent and `send_pending_order_confirmations`
+        # picks it up.
+        publish_on_commit(send_order_confirmation, order.pk)
     return placement
 
 
@@ -223,18 +221,6 @@ def _order_reject(order: Order, items: list[OrderItem], deduction: StockDeductio
             )
             rejected.append(item)
     OrderItem.objects.bulk_update(rejected, ["quantity_available", "reject_reason"])
-
-
-def _confirmation_enqueue(order_id: int) -> None:
-    # Imported here: tasks import this module. If the broker is down the order stays unsent and
-    # `send_pending_order_confirmations` picks it up; one attempt, and none for a while after a
-    # failure, so an outage does not slow every order down.
-    from ordering.tasks import send_order_confirmation
-
-    broker_publish(
-        lambda: send_order_confirmation.apply_async((order_id,), retry=False),
-        task=send_order_confirmation.name,
-    )
 
 
 def order_confirmation_deliver(*, order: Order) -> None:

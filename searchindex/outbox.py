@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from catalog.models import Product
+from config.broker import publish_on_commit
 from searchindex.cache import catalog_version_bump
 from searchindex.compat import batched
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
@@ -59,20 +60,13 @@ def outbox_record(*, model: str, pks: Iterable[int]) -> int:
 
 
 def drain_after_commit() -> None:
-    """Enqueue one drain when the current transaction commits (once, however many changes)."""
-    if connection.in_atomic_block and any(
-        func is _enqueue_drain for _, func, _ in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(_enqueue_drain)
+    """Enqueue one drain when the current transaction commits (once, however many changes).
 
+    If the broker is down, the beat sweep (or the next successful enqueue) drains the rows.
+    """
+    from searchindex.tasks import drain_pending  # tasks import this module
 
-def _enqueue_drain() -> None:
-    # The change is already committed and recorded; if the broker is down, the beat sweep (or the
-    # next successful enqueue) drains it, so a publish failure must not fail the caller.
-    from searchindex.tasks import enqueue_drain
-
-    enqueue_drain()
+    publish_on_commit(drain_pending)
 
 
 # --- draining -------------------------------------------------------------------------------

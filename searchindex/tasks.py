@@ -8,7 +8,6 @@ from django.db import DatabaseError
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 
-from config.broker import broker_publish
 from searchindex.exceptions import DrainIncomplete
 from searchindex.outbox import DrainResult, outbox_drain
 
@@ -51,18 +50,6 @@ def sweep_pending() -> dict[str, int | bool] | None:
             time.monotonic() - started,
         )
     return _summary(result)
-
-
-def enqueue_drain() -> bool:
-    """Publish a drain; on broker failure log and return False (the beat sweep recovers)."""
-    try:
-        # One attempt: the row is committed, so a dead broker costs lag (the sweep), never data.
-        return broker_publish(
-            lambda: drain_pending.apply_async(retry=False), task=drain_pending.name
-        )
-    except Exception as exc:  # noqa: BLE001 - an eager drain's error must not fail a commit
-        logger.warning("searchindex: could not enqueue an outbox drain: %r", exc)
-        return False
 
 
 def _summary(result: DrainResult) -> dict[str, int | bool]:
