@@ -575,9 +575,11 @@ def _attributes(data: dict[str, Any], sources: tuple[str, ...]) -> dict[str, Any
             continue
         pairs = value.items() if isinstance(value, dict) else [(source, value)]
         for name, item in pairs:
-            normalised = _attribute_value(item, str(name))
+            if "\x00" in name:
+                raise _Invalid("an attribute name contains a NUL character")
+            normalised = _attribute_value(item, name)
             if normalised is not _MISSING:
-                attributes[str(name)] = normalised
+                attributes[name] = normalised
     return attributes
 
 
@@ -675,7 +677,7 @@ class _Writer:
     ORM's bulk_create quotes every value in Python: four times slower on the ESCI file.)
     """
 
-    def __init__(self, *, source: str, default_price: Decimal | None, result: ImportResult):
+    def __init__(self, *, source: str, default_price: Decimal | None, result: ImportResult) -> None:
         self.source = source
         self.default_price = default_price
         self.result = result

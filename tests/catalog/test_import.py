@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from elasticsearch import NotFoundError
 
 from catalog.importing import FieldMapping, catalog_import, mapping_build
@@ -667,6 +667,21 @@ def test_postgres_refuses_a_negative_popularity():
         Product.objects.filter(pk=product.pk).update(popularity=-1)
 
 
+@pytest.mark.django_db
+def test_rows_inserted_by_raw_sql_get_the_new_fields_from_database_defaults():
+    category = CategoryFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalog_product (title, description, price, category_id, created_at,"
+            " updated_at) VALUES ('Raw', '', 1, %s, now(), now()) RETURNING id",
+            [category.pk],
+        )
+        pk = cursor.fetchone()[0]
+    product = Product.objects.get(pk=pk)
+    assert (product.sku, product.brand, product.attributes, product.popularity) == (None, "", {}, 0)
+    assert product.source == ""
+
+
 def test_default_mapping_reads_each_field_from_its_own_name():
     assert FieldMapping.default().sources["sku"] == ("sku",)
     assert mapping_build().sources == FieldMapping.default().sources
@@ -701,6 +716,24 @@ def test_imported_and_changed_products_reach_the_index_through_the_outbox(
     assert "1 updated, 5 unchanged" in out
     assert "CONNECT FOUR" in indexed(es, connect4.pk)["title"]
     assert PendingIndexUpdate.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_option_rebuilds_the_index_after_the_import(es, product_index, tmp_path):
+    out = run(ESCI_SLICE, *ESCI_OPTIONS, "--rebuild")
+
+    assert "6 created" in out
+    es.indices.refresh(index=ALIAS)
+    assert es.count(index=ALIAS)["count"] == 6
+    assert list(es.indices.get_alias(name=ALIAS)) != [f"{ALIAS}-test"]
+
+
+@pytest.mark.django_db
+def test_json_line_with_invalid_utf8_is_reported(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    path.write_bytes(b'{"sku": "S1", "title": "Caf\xe9", "price": 1}\n')
+
+    assert "line 1: not valid UTF-8" in failure(path)
 
 
 @pytest.mark.django_db(transaction=True)
