@@ -23,10 +23,25 @@ class ProductInventoryInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "category", "price", "created_at"]
-    list_filter = ["category", "created_at"]
+    list_display = ["id", "sku", "title", "brand", "category", "price", "popularity", "created_at"]
+    list_filter = ["source", "category", "created_at"]
     list_select_related = ["category"]
-    search_fields = ["title", "description", "category__name"]
+    # "=sku": an exact match, so the unique index answers it.
+    search_fields = ["=sku", "title", "brand", "description", "category__name"]
+    fields = [
+        "sku",
+        "title",
+        "brand",
+        "category",
+        "price",
+        "description",
+        "attributes",
+        "popularity",
+        "source",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["updated_at"]
     autocomplete_fields = ["category"]
     date_hierarchy = "created_at"
     inlines = [ProductInventoryInline]
