@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "inventory",
     "ordering",
     "searchindex",
+    # Demo seed data: depends on every app above, and nothing depends on it.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,1 +1,0 @@
-"""The catalog's management commands."""
