@@ -1,18 +1,244 @@
-"""Helpers every benchmark needs: a free loopback port, its own database, a live gunicorn."""
+"""The benchmarks' one harness: percentiles, closed-loop clients, processes, CPU, databases."""
 
 import http.client
+import itertools
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """The nearest-rank p-th percentile (0 < p <= 100) of `samples`.
+
+    The smallest sample that at least p% of the samples do not exceed: always a measured value,
+    never an interpolation between two (so p50 of an even count is the lower middle sample,
+    and p99 of fewer than 100 samples is the maximum). Every benchmark reports with this one.
+    """
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    rank = math.ceil(Fraction(str(p)) * len(ordered) / 100)  # exact: 0.99 * 300 is not 297.0
+    return ordered[max(rank, 1) - 1]
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# --- CPU -------------------------------------------------------------------------------------
+
+
+def _process_cpu() -> Iterable[tuple[int, int, float]]:
+    """(pid, parent pid, CPU seconds used so far) of every process /proc shows."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone since the directory was listed
+        yield int(entry.name), int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _is_elasticsearch(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"org.elasticsearch" in cmdline.read()
+    except OSError:
+        return False
+
+
+class CpuMeter:
+    """CPU seconds (user + system) used so far by the parts of the stack a benchmark drives.
+
+    Parts, each present when asked for: `client`, this process; `web`, a server process and
+    its children (gunicorn's master and workers); `db`, the Postgres backends connected to a
+    database; `es`, Elasticsearch, which serves anyone else on the machine too, so its figure
+    is an upper bound for the benchmark's requests.
+    """
+
+    def __init__(
+        self, *, server: int | None = None, database_url: str | None = None, es: bool = False
+    ) -> None:
+        self.server = server
+        self.database_url = database_url
+        self.es = es
+
+    def _backends(self) -> set[int]:
+        if self.database_url is None:
+            return set()
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def snapshot(self) -> dict[str, float]:
+        usage = {"client": time.process_time()}
+        parts = {"web": self.server is not None, "db": self.database_url is not None}
+        usage.update({part: 0.0 for part, wanted in {**parts, "es": self.es}.items() if wanted})
+        backends = self._backends()
+        for pid, parent, seconds in _process_cpu():
+            if self.server is not None and self.server in (pid, parent):
+                usage["web"] += seconds
+            elif pid in backends:
+                usage["db"] += seconds
+            elif self.es and _is_elasticsearch(pid):
+                usage["es"] += seconds
+        return usage
+
+
+# --- closed-loop clients ---------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What one closed-loop run measured."""
+
+    samples: list[float]  # seconds each completed operation took
+    outcomes: list[Any]  # what each completed operation returned, in the order of `samples`
+    errors: list[str]  # operations that raised
+    elapsed: float  # seconds from the start until the last client finished
+    cpu: dict[str, float]  # CPU seconds per part of the meter over the run; empty without one
+
+    @property
+    def ok(self) -> int:
+        return len(self.samples)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.elapsed
+
+    def cpu_ms_per_op(self) -> dict[str, float]:
+        return {part: seconds * 1000 / max(self.ok, 1) for part, seconds in self.cpu.items()}
+
+    def raise_on_errors(self) -> "Run":
+        if self.errors:
+            raise SystemExit(f"{len(self.errors)} errors, first: {self.errors[0]}")
+        return self
+
+
+def forever(job: Any = None) -> Callable[[int], Iterable[Any]]:
+    """`jobs` for `run_clients`: every client repeats `job` until the run's time is up."""
+    return lambda _client: itertools.repeat(job)
+
+
+def _no_state(_client: int) -> None:
+    return None
+
+
+def run_clients(
+    clients: int,
+    operation: Callable[[Any, Any], Any],
+    *,
+    jobs: Sequence[Any] | Callable[[int], Iterable[Any]],
+    connect: Callable[[int], Any] = _no_state,
+    seconds: float | None = None,
+    meter: CpuMeter | None = None,
+) -> Run:
+    """`clients` threads in a closed loop: each sends its next operation when the last answered.
+
+    Client i opens its state with `connect(i)` (a connection, closed at the end if it has a
+    `close()`), waits until every client is ready, then calls `operation(state, job)` for each
+    of its jobs: a sequence is dealt out in turn (client i takes `jobs[i::clients]`), a callable
+    gives client i its own iterable `jobs(i)`. A client stops when its jobs run out or, with
+    `seconds`, when that long has passed since the start. Every operation is timed; one that
+    raises is counted as an error and the client carries on. The meter is read after every
+    client has connected and before any disconnects, so per-connection processes count.
+    """
+    ready = threading.Barrier(clients + 1)
+    finished = threading.Barrier(clients + 1)
+    start, release = threading.Event(), threading.Event()
+    deadline = [math.inf]
+    samples: list[float] = []
+    outcomes: list[Any] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        state = None
+        try:
+            state = connect(index)
+            ready.wait()
+            start.wait()
+            mine = jobs[index::clients] if isinstance(jobs, Sequence) else jobs(index)
+            times: list[float] = []
+            results: list[Any] = []
+            failures: list[str] = []
+            for job in mine:
+                began = time.perf_counter()
+                if began >= deadline[0]:
+                    break
+                try:
+                    result = operation(state, job)
+                except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
+                    failures.append(f"{type(exc).__name__}: {exc}"[:200])
+                    continue
+                times.append(time.perf_counter() - began)
+                results.append(result)
+            with lock:
+                samples.extend(times)
+                outcomes.extend(results)
+                errors.extend(failures)
+            finished.wait()
+            release.wait()
+        except threading.BrokenBarrierError:
+            pass  # another client failed; the run is abandoned
+        except BaseException:
+            ready.abort()
+            finished.abort()
+            raise
+        finally:
+            if hasattr(state, "close"):
+                state.close()
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        ready.wait()
+        before = meter.snapshot() if meter else {}
+        started = time.perf_counter()
+        if seconds is not None:
+            deadline[0] = started + seconds
+        start.set()
+        finished.wait()
+        elapsed = time.perf_counter() - started
+        after = meter.snapshot() if meter else {}
+    except threading.BrokenBarrierError:
+        raise SystemExit("a benchmark client failed outside its operations (see above)") from None
+    finally:
+        start.set()
+        release.set()
+        for thread in threads:
+            thread.join()
+    cpu = {part: after[part] - before[part] for part in after}
+    return Run(samples, outcomes, errors, elapsed, cpu)
+
+
+# --- processes -------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -21,48 +247,148 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def database_create(database_url: str) -> None:
-    """Create the database named in `database_url` unless it exists (connects to `postgres`)."""
-    url = urlparse(database_url)
-    name = url.path.lstrip("/")
-    admin_url = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')  # the name comes from our own setting
+class Process:
+    """A process the benchmark starts, in its own session so stopping it takes its children too.
 
-
-class Gunicorn:
-    """The API as `make run` serves it: gunicorn, sync workers, on a free loopback port.
-
-    Started in its own session so `stop()` takes the master and every worker down together.
+    Output goes to `log` when given, else to this process's own stdout and stderr.
     """
 
-    def __init__(self, *, workers: int, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application"]
-            + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
-            + ["--backlog", "256", "--log-level", "warning"],
+    def __init__(self, argv: list[str], *, env: Mapping[str, str], log: Path | None = None):
+        output = log.open("w") if log is not None else None
+        self.popen = subprocess.Popen(
+            argv,
             cwd=ROOT,
-            env=env,
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit("gunicorn did not answer /healthz within 30 s")
+        if output is not None:
+            output.close()  # the child holds its own descriptor
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return self.popen.pid
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        stop_all(self)
+
+
+def stop_all(*processes: Process) -> None:
+    """SIGTERM to every process group at once, then SIGKILL to any still there after 20 s."""
+    for process in processes:
+        if process.popen.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.popen.wait()
+
+
+class Gunicorn(Process):
+    """The API as `make run` serves it: gunicorn, sync workers, on a free loopback port.
+
+    Returns once `ready_path` answers 200 (`/readyz` also waits for Postgres, Redis and
+    Elasticsearch); gives up after a minute.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int,
+        env: Mapping[str, str],
+        log: Path | None = None,
+        ready_path: str = "/healthz",
+    ) -> None:
+        self.port = free_port()
+        super().__init__(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+            + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+            + ["--backlog", "256", "--timeout", "30", "--log-level", "warning"],
+            env=env,
+            log=log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", ready_path)
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer {ready_path} within 60 s")
+
+
+class Celery(Process):
+    """`celery -A config <args>`: a worker (`-B` runs beat inside it) or a beat."""
+
+    def __init__(self, *args: str, env: Mapping[str, str], log: Path | None = None) -> None:
+        argv = [sys.executable, "-m", "celery", "-A", "config", "--quiet", *args]
+        super().__init__(argv, env=env, log=log)
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A seeded catalog: `seed_data --products P --stores S --seed N`."""
+
+    products: int
+    stores: int
+    seed: int
+
+
+def manage(*args: str, env: Mapping[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), check=True)
+
+
+def database_prepare(
+    *,
+    env: Mapping[str, str],
+    recreate: bool = False,
+    catalog: Catalog | None = None,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Create the database `env["DATABASE_URL"]` names unless it exists (with `recreate`, drop it
+    first), migrate it, and seed `catalog` unless it holds exactly that many products and stores.
+    """
+    url = urlparse(env["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        # The name comes from our own setting, never from input.
+        if recreate:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    if catalog is None:
+        return
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        products, stores = conn.execute(
+            "SELECT (SELECT count(*) FROM catalog_product), (SELECT count(*) FROM inventory_store)"
+        ).fetchone()
+    if (products, stores) == (catalog.products, catalog.stores):
+        say(f"catalog: reusing {products:,} seeded products and {stores} stores")
+        return
+    say(f"catalog: seeding {catalog.products:,} products and {catalog.stores} stores")
+    manage(
+        "seed_data",
+        *("--products", str(catalog.products), "--stores", str(catalog.stores)),
+        *("--seed", str(catalog.seed), "--no-progress"),
+        env=env,
+    )
+
+
+def redis_delete(url: str, *patterns: str) -> None:
+    """Delete the keys matching `patterns` (`*` for all) from the Redis database at `url`."""
+    client = redis.Redis.from_url(url)
+    for pattern in patterns:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])

@@ -31,7 +31,7 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_create  # noqa: E402 - needs the repo on sys.path
+from bench.common import database_prepare  # noqa: E402 - needs the repo on sys.path
 
 DATABASE_URL = os.environ.get(
     "BENCH_IMPORT_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_import"
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     args = parser.parse_args()
 
-    database_create(DATABASE_URL)
+    database_prepare(env={**os.environ, "DATABASE_URL": DATABASE_URL})
     import django
 
     django.setup()

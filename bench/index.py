@@ -22,20 +22,25 @@ redis://127.0.0.1:6379/13), whose Celery keys are removed at the end.
 
 import argparse
 import os
-import signal
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import database_create  # noqa: E402 - needs the repo on sys.path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    Catalog,
+    Celery,
+    database_prepare,
+    load_average,
+    percentile,
+    redis_delete,
+    stop_all,
+)
 
 PRODUCTS = 100_000
+STORES = 20  # seed_data's default
 SEED = 1
 DATABASE_URL = os.environ.get(
     "BENCH_INDEX_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_index"
@@ -62,7 +67,6 @@ import django  # noqa: E402 - settings come from the environment set just above
 
 django.setup()
 
-import redis  # noqa: E402
 from django.db import transaction  # noqa: E402
 from elasticsearch.dsl.connections import connections  # noqa: E402
 from elasticsearch.helpers import parallel_bulk  # noqa: E402
@@ -83,30 +87,11 @@ def say(message: str) -> None:
     print(f"[bench-index] {message}", flush=True)
 
 
-def load_average() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
 def es_client():
     return connections.get_connection()
 
 
 # --- data ------------------------------------------------------------------------------------
-
-
-def database_ready() -> None:
-    database_create(DATABASE_URL)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    if Product.objects.count() == PRODUCTS:
-        say(f"catalog: reusing {PRODUCTS:,} seeded products")
-        return
-    say(f"catalog: seeding {PRODUCTS:,} products (once)")
-    subprocess.run(
-        [*manage, "seed_data", "--products", str(PRODUCTS), "--seed", str(SEED), "--no-progress"],
-        cwd=ROOT,
-        check=True,
-    )
 
 
 def indices_drop() -> None:
@@ -173,7 +158,7 @@ def throughput(args: argparse.Namespace) -> None:
             f"round {round_number}: rebuild_index      {seconds:6.1f} s  "
             f"{rebuild_rates[-1]:8,.0f} docs/s"
         )
-    raw, built = statistics.median(raw_rates), statistics.median(rebuild_rates)
+    raw, built = percentile(raw_rates, 50), percentile(rebuild_rates, 50)
     say(
         f"RESULT rebuild {built:,.0f} docs/s vs raw floor {raw:,.0f} docs/s: "
         f"ratio {built / raw:.2f} (target >= 0.70); chunk {args.chunk_size}, "
@@ -182,37 +167,6 @@ def throughput(args: argparse.Namespace) -> None:
 
 
 # --- (c): sync lag with a real worker and beat --------------------------------------------------
-
-
-class Celery:
-    """A worker and a beat as subprocesses of this run, each in its own process group."""
-
-    def __init__(self, workdir: str) -> None:
-        celery = [sys.executable, "-m", "celery", "-A", "config", "--quiet"]
-        self.processes = [
-            subprocess.Popen(
-                [*celery, "worker", "--loglevel", "WARNING", "--concurrency", "2"],
-                cwd=ROOT,
-                start_new_session=True,
-            ),
-            subprocess.Popen(
-                [*celery, "beat", "--loglevel", "WARNING"]
-                + ["--schedule", str(Path(workdir) / "celerybeat-schedule")],
-                cwd=ROOT,
-                start_new_session=True,
-            ),
-        ]
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def visible_titles(titles: list[str]) -> set[str]:
@@ -250,7 +204,14 @@ def sync_lag(args: argparse.Namespace) -> None:
     originals = dict(Product.objects.filter(pk__in=product_ids).values_list("id", "title"))
     run = f"{time.time_ns() % 10**9:09d}"
     with tempfile.TemporaryDirectory(prefix="aisle-bench-index-") as workdir:
-        workers = Celery(workdir)
+        workers = [
+            Celery("worker", "--loglevel", "WARNING", "--concurrency", "2", env=os.environ),
+            Celery(
+                *("beat", "--loglevel", "WARNING"),
+                *("--schedule", str(Path(workdir) / "celerybeat-schedule")),
+                env=os.environ,
+            ),
+        ]
         try:
             # Warm-up: the first change is visible once the worker is up and draining.
             warm_title = f"Lagprobe {run} warmup"
@@ -264,12 +225,11 @@ def sync_lag(args: argparse.Namespace) -> None:
                 for pk, title in originals.items():
                     Product.objects.filter(pk=pk).update(title=title)
                 products_bulk_changed.send(sender=Product, product_ids=list(originals))
-            workers.stop()
-    lags.sort()
-    pct = statistics.quantiles(lags, n=100, method="inclusive")
+            stop_all(*workers)
+    p50, p95, p99 = (percentile(lags, p) for p in (50, 95, 99))
     say(
         f"RESULT sync lag commit -> visible in a search over {len(lags)} changes: "
-        f"p50 {pct[49]:.2f} s, p95 {pct[94]:.2f} s, p99 {pct[98]:.2f} s, max {lags[-1]:.2f} s "
+        f"p50 {p50:.2f} s, p95 {p95:.2f} s, p99 {p99:.2f} s, max {max(lags):.2f} s "
         f"(refresh interval {os.environ.get('ELASTICSEARCH_REFRESH_INTERVAL', '1s')}, "
         f"target p99 <= 1.5 s)"
     )
@@ -313,14 +273,6 @@ def measure(product_ids: list[int], run: str, args: argparse.Namespace) -> list[
     return [seen[title] - committed[title] for title in committed]
 
 
-def broker_cleanup() -> None:
-    client = redis.Redis.from_url(BROKER_URL)
-    for pattern in ("celery*", "_kombu*", "unacked*", f"*{CACHE_PREFIX}*"):
-        keys = list(client.scan_iter(pattern))
-        if keys:
-            client.delete(*keys)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
@@ -333,7 +285,7 @@ def main() -> None:
     args = parser.parse_args()
     run_started = time.perf_counter()
     say(f"machine: {os.cpu_count()} cores, load average {load_average()} (other work skews it)")
-    database_ready()
+    database_prepare(env=os.environ, catalog=Catalog(PRODUCTS, STORES, SEED), say=say)
     indices_drop()
     try:
         if args.skip_rebuild:
@@ -345,7 +297,7 @@ def main() -> None:
             sync_lag(args)
     finally:
         indices_drop()
-        broker_cleanup()
+        redis_delete(BROKER_URL, "celery*", "_kombu*", "unacked*", f"*{CACHE_PREFIX}*")
         # The bench database keeps no outbox backlog between runs: the next rebuild covers it.
         PendingIndexUpdate.objects.all().delete()
         say("bench indices and broker keys deleted")

@@ -14,19 +14,13 @@ import http.client
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
-
-REPO = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 
 ENV = {
     "AISLE_ENV": "development",
@@ -44,73 +38,29 @@ ENV = {
     "SUGGEST_THROTTLE_RATE": "1000000/min",
 }
 os.environ.update(ENV)
-sys.path.insert(0, str(REPO))
-from bench.common import free_port  # noqa: E402 - needs the repo on sys.path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    Catalog,
+    Celery,
+    Gunicorn,
+    Run,
+    database_prepare,
+    manage,
+    percentile,
+    redis_delete,
+    run_clients,
+    stop_all,
+)
 
 ENDPOINT_WEIGHTS = {"search": 35, "suggest": 25, "listing": 20, "order": 20}
 HOT_STOCK = 40  # per hot SKU: small enough that the hot SKUs sell out during a run
 
 
-@dataclass
-class Tally:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, endpoint: str, status: int | str, seconds: float) -> None:
-        with self.lock:
-            self.latencies[endpoint].append(seconds)
-            self.statuses[endpoint][status] += 1
-
-
-def manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=os.environ, check=True)
-
-
-def recreate_database() -> None:
-    import psycopg
-    from django.conf import settings
-
-    name = settings.DATABASES["default"]["NAME"]
-    admin_url = ENV["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def flush_redis() -> None:
-    import redis
-
-    for url in (ENV["REDIS_URL"], ENV["CELERY_BROKER_URL"]):
-        redis.Redis.from_url(url).flushdb()
-
-
-def build_index() -> None:
-    from django.core.management import get_commands
-
-    if "rebuild_index" in get_commands():
-        manage("rebuild_index")
-        return
-    # Until the rebuild command exists: a fresh index behind the alias, filled from Postgres.
-    from elasticsearch.dsl.connections import connections
-
-    from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
-
-    es = connections.get_connection()
-    names = list(es.indices.get(index=f"{ALIAS}*", allow_no_indices=True))
-    if names:
-        es.indices.delete(index=",".join(names))
-    ProductDocument._index.clone(name=f"{ALIAS}-load").create()
-    es.indices.put_alias(index=f"{ALIAS}-load", name=ALIAS)
-    ProductDocument().update(products_for_indexing().order_by("id"), refresh=True)
-
-
 def prepare(products: int, stores: int) -> dict:
     """Seed, make a few hot SKUs scarce, index; return what the clients and the checks need."""
-    recreate_database()
-    manage("migrate", "--noinput", "-v", "0")
-    manage("seed_data", "--products", str(products), "--stores", str(stores), "--seed", "7")
-    flush_redis()
+    database_prepare(env=os.environ, recreate=True, catalog=Catalog(products, stores, seed=7))
+    redis_delete(ENV["REDIS_URL"], "*")
+    redis_delete(ENV["CELERY_BROKER_URL"], "*")
 
     from catalog.models import Product
     from inventory.models import Inventory, Store
@@ -118,7 +68,7 @@ def prepare(products: int, stores: int) -> dict:
     hot_store = Store.objects.order_by("id").first()
     hot_rows = list(Inventory.objects.filter(store=hot_store).order_by("product_id")[:5])
     Inventory.objects.filter(pk__in=[row.pk for row in hot_rows]).update(quantity=HOT_STOCK)
-    build_index()
+    manage("rebuild_index", env=os.environ)
 
     stock = {
         (row["store_id"], row["product_id"]): row["quantity"]
@@ -136,44 +86,6 @@ def prepare(products: int, stores: int) -> dict:
     }
 
 
-def start_servers(port: int, web_workers: int, logs: Path) -> list[subprocess.Popen]:
-    web = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(web_workers), "--timeout", "30"],
-        cwd=REPO, env=os.environ, stdout=(logs / "web.log").open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    worker = subprocess.Popen(
-        [str(VENV_BIN / "celery"), "-A", "config", "worker", "-B", "--concurrency", "1",
-         "--loglevel", "WARNING", "--schedule", str(logs / "beat-schedule")],
-        cwd=REPO, env=os.environ, stdout=(logs / "worker.log").open("w"),
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    processes = [web, worker]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if request(port, "GET", "/readyz")[0] == 200:
-                return processes
-        except OSError:
-            pass
-        time.sleep(0.5)
-    stop_servers(processes)
-    raise SystemExit(f"gunicorn on 127.0.0.1:{port} was not ready within 60 s; see {logs}")
-
-
-def stop_servers(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def request(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -186,10 +98,11 @@ def request(port: int, method: str, path: str, body: dict | None = None) -> tupl
         conn.close()
 
 
-def client(port: int, plan: dict, stop_at: float, tally: Tally, seed: int) -> None:
+def request_mix(plan: dict, seed: int) -> Iterator[tuple[str, str, dict | None]]:
+    """One client's endless mix of requests: (endpoint label, path, order body or None)."""
     rng = random.Random(seed)
     endpoints, weights = zip(*ENDPOINT_WEIGHTS.items(), strict=True)
-    while time.monotonic() < stop_at:
+    while True:
         endpoint = rng.choices(endpoints, weights)[0]
         body = None
         if endpoint == "search":
@@ -215,42 +128,47 @@ def client(port: int, plan: dict, stop_at: float, tally: Tally, seed: int) -> No
                     for _, product_id in lines
                 ],
             }
-        started = time.perf_counter()
-        try:
-            status, content = request(port, "POST" if body else "GET", path, body)
-        except OSError:
-            status, content = 0, b""  # connection refused/reset/timeout: counted, never hidden
-        elapsed = time.perf_counter() - started
-        if body is not None and status == 201:
-            # Both outcomes are a 201; the split shows how often the hot SKUs ran out.
-            status = f"201 {json.loads(content).get('status', '?')}"
-        tally.add(endpoint, status, elapsed)
+        yield endpoint, path, body
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+def send(port: int, job: tuple[str, str, dict | None]) -> tuple[str, int | str]:
+    """Send one request of the mix: (endpoint label, status)."""
+    endpoint, path, body = job
+    try:
+        status, content = request(port, "POST" if body else "GET", path, body)
+    except OSError:
+        return endpoint, 0  # connection refused/reset/timeout: counted, never hidden
+    if body is not None and status == 201:
+        # Both outcomes are a 201; the split shows how often the hot SKUs ran out.
+        return endpoint, f"201 {json.loads(content).get('status', '?')}"
+    return endpoint, status
 
 
-def report(tally: Tally, seconds: float) -> int:
+def report(run: Run) -> int:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    statuses: dict[str, Counter] = defaultdict(Counter)
+    for seconds, (endpoint, status) in zip(run.samples, run.outcomes, strict=True):
+        latencies[endpoint].append(seconds)
+        statuses[endpoint][status] += 1
     print(f"\n{'endpoint':<12}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
     total = 0
     server_errors = 0
-    for endpoint in sorted(tally.latencies):
-        latencies = tally.latencies[endpoint]
-        statuses = tally.statuses[endpoint]
-        total += len(latencies)
+    for endpoint in sorted(latencies):
+        samples = latencies[endpoint]
+        total += len(samples)
         # 5xx and 0 (no answer at all); "201 CONFIRMED"-style labels are successes.
         server_errors += sum(
-            n for status, n in statuses.items() if isinstance(status, int) and not 0 < status < 500
+            n
+            for status, n in statuses[endpoint].items()
+            if isinstance(status, int) and not 0 < status < 500
         )
         print(
-            f"{endpoint:<12}{len(latencies):>10}{len(latencies) / seconds:>9.1f}"
-            f"{percentile(latencies, 0.50) * 1000:>9.1f}{percentile(latencies, 0.99) * 1000:>9.1f}"
-            f"  {dict(sorted(statuses.items(), key=lambda item: str(item[0])))}"
+            f"{endpoint:<12}{len(samples):>10}{len(samples) / run.elapsed:>9.1f}"
+            f"{percentile(samples, 50) * 1000:>9.1f}{percentile(samples, 99) * 1000:>9.1f}"
+            f"  {dict(sorted(statuses[endpoint].items(), key=lambda item: str(item[0])))}"
         )
-    print(f"{'all':<12}{total:>10}{total / seconds:>9.1f}")
-    return server_errors
+    print(f"{'all':<12}{total:>10}{total / run.elapsed:>9.1f}")
+    return server_errors + len(run.errors)
 
 
 def stock_invariant(initial: dict) -> tuple[int, int]:
@@ -311,24 +229,29 @@ def main() -> int:
     django.setup()
     print(f"[load] preparing {ENV['DATABASE_URL'].rsplit('/', 1)[-1]}: seed, hot SKUs, index")
     plan = prepare(args.products, args.stores)
-    port = free_port()
     logs = Path(tempfile.mkdtemp(prefix="aisle-load-"))
-    processes = start_servers(port, args.web_workers, logs)
+    schedule = str(logs / "beat-schedule")
+    worker = Celery(
+        *("worker", "-B", "--concurrency", "1", "--loglevel", "WARNING", "--schedule", schedule),
+        env=os.environ,
+        log=logs / "worker.log",
+    )
     try:
-        print(f"[load] {args.clients} clients for {duration:.0f} s on 127.0.0.1:{port}")
-        tally = Tally()
-        stop_at = time.monotonic() + duration
-        threads = [
-            threading.Thread(target=client, args=(port, plan, stop_at, tally, seed))
-            for seed in range(args.clients)
-        ]
-        started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
-        server_errors = report(tally, elapsed)
+        web = Gunicorn(
+            workers=args.web_workers, env=os.environ, log=logs / "web.log", ready_path="/readyz"
+        )
+    except SystemExit:
+        stop_all(worker)
+        raise
+    try:
+        print(f"[load] {args.clients} clients for {duration:.0f} s on 127.0.0.1:{web.port}")
+        run = run_clients(
+            args.clients,
+            lambda _state, job: send(web.port, job),
+            jobs=lambda client: request_mix(plan, seed=client),
+            seconds=duration,
+        )
+        server_errors = report(run)
 
         drain_deadline = time.monotonic() + args.drain_timeout
         drift = index_drift()
@@ -336,7 +259,7 @@ def main() -> int:
             time.sleep(2)
             drift = index_drift()
     finally:
-        stop_servers(processes)
+        stop_all(web, worker)
 
     broken, negative = stock_invariant(plan["initial_stock"])
     print(f"\n[load] stock invariant: {broken} rows broken, {negative} negative (oversold)")

@@ -22,23 +22,30 @@ default redis://127.0.0.1:6379/13; the confirmation messages it collects are del
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
-import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import Gunicorn, database_create  # noqa: E402 - needs the repo on sys.path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    CpuMeter,
+    Gunicorn,
+    Run,
+    database_prepare,
+    forever,
+    load_average,
+    percentile,
+    redis_delete,
+    run_clients,
+)
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench"
@@ -66,15 +73,6 @@ def server_env() -> dict[str, str]:
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
-
-
-def migrate() -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=server_env(),
-        check=True,
-    )
 
 
 def fixtures() -> dict[str, int]:
@@ -123,49 +121,27 @@ def fixtures() -> dict[str, int]:
     return {"store_id": store_id, **products}
 
 
-def proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class PgClient:
+    """A psycopg client of the bench database: one autocommit connection and its cursor."""
+
+    def __init__(self) -> None:
+        self.conn = psycopg.connect(DATABASE_URL, autocommit=True)
+        self.cursor = self.conn.cursor()
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def child_pids(parent: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == parent:
-                        pids.append(int(entry))
-            except OSError:
-                continue
-    return pids
-
-
-def backend_pids() -> list[int]:
-    """Postgres backends connected to the bench database (the web workers' connections)."""
-    with psycopg.connect(DATABASE_URL) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
-class Server(Gunicorn):
-    """The bench's gunicorn, which can also say how much CPU its workers and their backends used."""
-
-    def __init__(self, workers: int) -> None:
-        super().__init__(workers=workers, env=server_env())
-
-    def cpu(self) -> tuple[float, float]:
-        """CPU seconds used so far by the workers, and by their Postgres backends."""
-        web = sum(proc_cpu(pid) for pid in child_pids(self.pid))
-        return web, sum(proc_cpu(pid) for pid in backend_pids())
+def figures(run: Run) -> dict:
+    """Operations per second, counts, and CPU per operation in ms: in all, and by part."""
+    per_op = run.cpu_ms_per_op()
+    return {
+        "rate": run.rate,
+        "ok": run.ok,
+        "errors": len(run.errors),
+        "cpu_ms": sum(per_op.values()),
+        **{f"{part}_cpu_ms": ms for part, ms in per_op.items()},
+    }
 
 
 def post_order(
@@ -189,57 +165,25 @@ def latency(port: int, fx: dict[str, int], count: int, keyed: bool) -> list[floa
     body = order_body(
         fx["store_id"], [(fx["Bench Milk"], 2), (fx["Bench Bread"], 1), (fx["Bench Eggs"], 3)]
     )
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    samples = []
-    for i in range(count + 30):
+
+    def place(conn: http.client.HTTPConnection, i: int) -> None:
         key = f"bench-{time.time_ns()}-{i}" if keyed else None
-        started = time.perf_counter()
         status, data = post_order(conn, body, key)
-        elapsed = time.perf_counter() - started
         if status != 201 or data["status"] != "CONFIRMED":
-            raise SystemExit(f"unexpected answer {status}: {data}")
-        if i >= 30:  # the first requests warm each worker's connections
-            samples.append(elapsed * 1000)
-    return samples
+            raise RuntimeError(f"unexpected answer {status}: {data}")
 
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def run_clients(
-    clients: int, work: Callable[[int, threading.Event], tuple[int, int]], seconds: float | None
-) -> tuple[int, int, float]:
-    """`work(client_index, stop) -> (ok, errors)` in `clients` threads started together, for
-    `seconds` (then `stop` is set) or until every worker returns; total ok, errors, elapsed."""
-    barrier = threading.Barrier(clients + 1)
-    stop = threading.Event()
-    results: list[tuple[int, int]] = []
-    lock = threading.Lock()
-
-    def worker(index: int) -> None:
-        barrier.wait()
-        outcome = work(index, stop)
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    started = time.perf_counter()
-    if seconds is not None:
-        time.sleep(seconds)
-        stop.set()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    return sum(r[0] for r in results), sum(r[1] for r in results), elapsed
+    run = run_clients(
+        1,
+        place,
+        jobs=range(count + 30),
+        connect=lambda _: http.client.HTTPConnection("127.0.0.1", port, timeout=30),
+    ).raise_on_errors()
+    return [seconds * 1000 for seconds in run.samples[30:]]  # the first 30 warm the workers
 
 
 def http_orders(
-    server: "Server",
+    port: int,
+    meter: CpuMeter,
     bodies: list[bytes],
     clients: int,
     seconds: float | None,
@@ -247,40 +191,28 @@ def http_orders(
 ) -> dict:
     """Clients post `bodies[client % len(bodies)]` in a loop; counts 201s (either status)."""
 
-    def work(index: int, stop: threading.Event) -> tuple[int, int]:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        body = bodies[index % len(bodies)]
-        ok = errors = sent = 0
-        while not stop.is_set() and (not per_client or sent < per_client):
-            sent += 1
-            try:
-                status, data = post_order(conn, body)
-            except (OSError, http.client.HTTPException, ValueError):
-                errors += 1
-                conn.close()
-                continue
-            if status == 201 and data.get("status") in {"CONFIRMED", "REJECTED"}:
-                ok += 1
-            else:
-                errors += 1
-        conn.close()
-        return ok, errors
+    def place(conn: http.client.HTTPConnection, body: bytes) -> None:
+        try:
+            status, data = post_order(conn, body)
+        except (OSError, http.client.HTTPException, ValueError):
+            conn.close()  # the next request reconnects
+            raise
+        if status != 201 or data.get("status") not in {"CONFIRMED", "REJECTED"}:
+            raise RuntimeError(f"unexpected answer {status}: {data}")
 
-    (web_cpu, db_cpu), client_cpu = server.cpu(), time.process_time()
-    ok, errors, elapsed = run_clients(clients, work, seconds)
-    web_after, db_after = server.cpu()
-    web_cpu, db_cpu = web_after - web_cpu, db_after - db_cpu
-    client_cpu = time.process_time() - client_cpu
-    per_op = 1000 / max(ok, 1)
-    return {
-        "rate": ok / elapsed,
-        "ok": ok,
-        "errors": errors,
-        "cpu_ms": (web_cpu + db_cpu + client_cpu) * per_op,
-        "web_cpu_ms": web_cpu * per_op,
-        "db_cpu_ms": db_cpu * per_op,
-        "client_cpu_ms": client_cpu * per_op,
-    }
+    def jobs(client: int) -> itertools.repeat:
+        body = bodies[client % len(bodies)]
+        return itertools.repeat(body, per_client) if per_client else itertools.repeat(body)
+
+    run = run_clients(
+        clients,
+        place,
+        jobs=jobs,
+        connect=lambda _: http.client.HTTPConnection("127.0.0.1", port, timeout=60),
+        seconds=seconds,
+        meter=meter,
+    )
+    return figures(run)
 
 
 def raw_updates(fx: dict[str, int], clients: int, seconds: float) -> dict:
@@ -291,38 +223,21 @@ def raw_updates(fx: dict[str, int], clients: int, seconds: float) -> dict:
     )
     params = [fx["store_id"], fx["Bench Hot Item"]]
 
-    backends: list[int] = []
-    backend_cpu: list[float] = []
+    def decrement(pg: PgClient, _job: None) -> None:
+        pg.cursor.execute(sql, params, prepare=True)
+        if pg.cursor.rowcount != 1:
+            raise RuntimeError("no unit left to take")
 
-    def work(index: int, stop: threading.Event) -> tuple[int, int]:
-        ok = errors = 0
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            cursor = conn.cursor()
-            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-            backends.append(pid)
-            backend_cpu.append(-proc_cpu(pid))
-            while not stop.is_set():
-                cursor.execute(sql, params, prepare=True)
-                if cursor.rowcount == 1:
-                    ok += 1
-                else:
-                    errors += 1
-            backend_cpu.append(proc_cpu(pid))
-        return ok, errors
-
-    client_cpu = time.process_time()
-    ok, errors, elapsed = run_clients(clients, work, seconds)
-    client_cpu = time.process_time() - client_cpu
-    server_cpu = sum(backend_cpu)
-    per_op = 1000 / max(ok, 1)
-    return {
-        "rate": ok / elapsed,
-        "ok": ok,
-        "errors": errors,
-        "cpu_ms": (server_cpu + client_cpu) * per_op,
-        "db_cpu_ms": server_cpu * per_op,
-        "client_cpu_ms": client_cpu * per_op,
-    }
+    meter = CpuMeter(database_url=DATABASE_URL)
+    run = run_clients(
+        clients,
+        decrement,
+        jobs=forever(),
+        connect=lambda _: PgClient(),
+        seconds=seconds,
+        meter=meter,
+    )
+    return figures(run)
 
 
 # What one single-unit order sends Postgres (bench/orders.py (c) counts the statements), without
@@ -347,80 +262,46 @@ def raw_orders(fx: dict[str, int], clients: int, seconds: float) -> dict:
     """The floor under any order implementation on this stack: an order's own SQL, sent with
     psycopg by the same number of clients (no HTTP, no Django), on the hot product."""
     store_id, product_id = fx["store_id"], fx["Bench Hot Item"]
-    backend_cpu: list[float] = []
 
-    def work(index: int, stop: threading.Event) -> tuple[int, int]:
-        ok = errors = 0
-        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-            backend_cpu.append(-proc_cpu(pid))
-            cursor = conn.cursor()
-            while not stop.is_set():
-                cursor.execute(ORDER_READS[0], [store_id], prepare=True)
-                _, _, price = cursor.execute(
-                    ORDER_READS[1], [[product_id]], prepare=True
-                ).fetchone()
-                with conn.transaction():
-                    order_id = cursor.execute(ORDER_WRITES[0], [store_id], prepare=True).fetchone()[
-                        0
-                    ]
-                    cursor.execute(ORDER_WRITES[1], [order_id, product_id, price], prepare=True)
-                    row_id, left = cursor.execute(
-                        ORDER_WRITES[2], [store_id, [product_id]], prepare=True
-                    ).fetchone()
-                    if left < 1:
-                        errors += 1
-                        continue
-                    cursor.execute(ORDER_WRITES[3], [left - 1, row_id], prepare=True)
-                ok += 1
-            backend_cpu.append(proc_cpu(pid))
-        return ok, errors
+    def order(pg: PgClient, _job: None) -> None:
+        cursor = pg.cursor
+        cursor.execute(ORDER_READS[0], [store_id], prepare=True)
+        _, _, price = cursor.execute(ORDER_READS[1], [[product_id]], prepare=True).fetchone()
+        with pg.conn.transaction():
+            order_id = cursor.execute(ORDER_WRITES[0], [store_id], prepare=True).fetchone()[0]
+            cursor.execute(ORDER_WRITES[1], [order_id, product_id, price], prepare=True)
+            row_id, left = cursor.execute(
+                ORDER_WRITES[2], [store_id, [product_id]], prepare=True
+            ).fetchone()
+            if left < 1:
+                raise RuntimeError("no unit left to take")  # rolls the order back
+            cursor.execute(ORDER_WRITES[3], [left - 1, row_id], prepare=True)
 
-    client_cpu = time.process_time()
-    ok, errors, elapsed = run_clients(clients, work, seconds)
-    client_cpu = time.process_time() - client_cpu
-    per_op = 1000 / max(ok, 1)
-    return {
-        "rate": ok / elapsed,
-        "ok": ok,
-        "errors": errors,
-        "cpu_ms": (sum(backend_cpu) + client_cpu) * per_op,
-        "db_cpu_ms": sum(backend_cpu) * per_op,
-        "client_cpu_ms": client_cpu * per_op,
-    }
+    meter = CpuMeter(database_url=DATABASE_URL)
+    run = run_clients(
+        clients, order, jobs=forever(), connect=lambda _: PgClient(), seconds=seconds, meter=meter
+    )
+    return figures(run)
 
 
-def http_healthz(server: "Server", clients: int, seconds: float) -> dict:
+def http_healthz(server: Gunicorn, clients: int, seconds: float) -> dict:
     """The floor under any endpoint on this stack: GET /healthz (no database, no Redis) through
     the same gunicorn, Django middleware and DRF view dispatch."""
 
-    def work(index: int, stop: threading.Event) -> tuple[int, int]:
-        ok = errors = 0
-        while not stop.is_set():
-            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-            try:
-                conn.request("GET", "/healthz")
-                response = conn.getresponse()
-                response.read()
-                ok, errors = (ok + 1, errors) if response.status == 200 else (ok, errors + 1)
-            except (OSError, http.client.HTTPException):
-                errors += 1
+    def check(_state: None, _job: None) -> None:
+        # gunicorn's sync workers close every connection, so each request opens one.
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            response.read()
+        finally:
             conn.close()
-        return ok, errors
+        if response.status != 200:
+            raise RuntimeError(f"unexpected answer {response.status}")
 
-    web_cpu, client_cpu = server.cpu()[0], time.process_time()
-    ok, errors, elapsed = run_clients(clients, work, seconds)
-    per_op = 1000 / max(ok, 1)
-    web_cpu = (server.cpu()[0] - web_cpu) * per_op
-    client_cpu = (time.process_time() - client_cpu) * per_op
-    return {
-        "rate": ok / elapsed,
-        "ok": ok,
-        "errors": errors,
-        "cpu_ms": web_cpu + client_cpu,
-        "web_cpu_ms": web_cpu,
-        "client_cpu_ms": client_cpu,
-    }
+    meter = CpuMeter(server=server.pid)
+    return figures(run_clients(clients, check, jobs=forever(), seconds=seconds, meter=meter))
 
 
 def stock(fx: dict[str, int], title: str) -> int:
@@ -457,9 +338,10 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
     from django.db import connection
     from django.test import Client
 
+    from config import broker
     from inventory import cache as inventory_cache
     from inventory import services as inventory_services
-    from ordering import services
+    from ordering import services, views
 
     spent: dict[str, float] = dict.fromkeys(
         ["sql", "commit", "publish", "bump", "render", "locked"], 0.0
@@ -505,8 +387,9 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
         return wrapper
 
     inventory_services.inventory_lock = lock_then_note(inventory_services.inventory_lock)
-    services._confirmation_enqueue = timed("publish", services._confirmation_enqueue)
-    services._response_body = timed("render", services._response_body)
+    broker.broker_publish = timed("publish", broker.broker_publish)
+    services.placement_response = timed("render", services.placement_response)
+    views.placement_response = timed("render", views.placement_response)
     inventory_cache.store_inventory_version_bump = timed(
         "bump", inventory_cache.store_inventory_version_bump
     )
@@ -540,14 +423,6 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
     ]
 
 
-def broker_purge() -> None:
-    redis.Redis.from_url(BROKER_URL).delete("celery")
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput measurement")
@@ -558,12 +433,13 @@ def main() -> None:
     client_counts = [int(c) for c in args.clients.split(",")]
 
     print(f"database {urlparse(DATABASE_URL).path.lstrip('/')}: creating/migrating ...")
-    database_create(DATABASE_URL)
-    migrate()
+    database_prepare(env=server_env())
     fx = fixtures()
     started = time.monotonic()
-    print(f"machine: {os.cpu_count()} CPUs, load average at start {load()}")
-    server = Server(args.workers)
+    print(f"machine: {os.cpu_count()} CPUs, load average at start {load_average()}")
+    server = Gunicorn(workers=args.workers, env=server_env())
+    # The web workers and their Postgres backends: what an order costs the server side.
+    meter = CpuMeter(server=server.pid, database_url=DATABASE_URL)
     failures = []
     try:
         print(
@@ -598,8 +474,8 @@ def main() -> None:
         floors: list[tuple[int, dict, dict]] = []
         raw_units = 0  # the raw loop takes units from the hot product too, without orders
         for clients in client_counts:
-            hot = http_orders(server, [hot_body], clients, args.seconds)
-            spread = http_orders(server, spread_bodies, clients, args.seconds)
+            hot = http_orders(server.port, meter, [hot_body], clients, args.seconds)
+            spread = http_orders(server.port, meter, spread_bodies, clients, args.seconds)
             raw = raw_updates(fx, clients, args.seconds)
             raw_units += raw["ok"]
             sold_wrong = oversold(fx, "Bench Hot Item", HOT_STOCK, raw_units)
@@ -656,7 +532,8 @@ def main() -> None:
             )
 
         sellout = http_orders(
-            server,
+            server.port,
+            meter,
             [order_body(fx["store_id"], [(fx["Bench Last Units"], 1)])],
             16,
             None,
@@ -685,8 +562,8 @@ def main() -> None:
         )
     finally:
         server.stop()
-        broker_purge()
-    print(f"\nload average at end {load()}; took {time.monotonic() - started:.0f} s")
+        redis_delete(BROKER_URL, "celery")  # the confirmations nobody consumed
+    print(f"\nload average at end {load_average()}; took {time.monotonic() - started:.0f} s")
     if failures:
         raise SystemExit("FAILED: " + "; ".join(failures))
 

@@ -28,20 +28,25 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import Gunicorn, database_create  # noqa: E402 - needs the repo on sys.path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    Catalog,
+    CpuMeter,
+    Gunicorn,
+    Run,
+    database_prepare,
+    percentile,
+    redis_delete,
+    run_clients,
+)
 
 PRODUCTS = 100_000
 STORES = 20
@@ -106,22 +111,6 @@ def say(message: str) -> None:
 # --- data ------------------------------------------------------------------------------------
 
 
-def database_ready() -> None:
-    database_create(DATABASE_URL)
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    if Product.objects.count() == PRODUCTS and Store.objects.count() == STORES:
-        say(f"catalog: reusing {PRODUCTS:,} seeded products and {STORES} stores")
-        return
-    say(f"catalog: seeding {PRODUCTS:,} products and {STORES} stores (once)")
-    subprocess.run(
-        [*manage, "seed_data", "--products", str(PRODUCTS), "--stores", str(STORES)]
-        + ["--seed", str(SEED), "--no-progress"],
-        cwd=ROOT,
-        check=True,
-    )
-
-
 def es_client():
     return connections.get_connection().options(request_timeout=300)
 
@@ -163,15 +152,6 @@ def index_complete() -> bool:
 
 def index_drop() -> None:
     es_client().indices.delete(index=f"{ALIAS}*", ignore_unavailable=True, allow_no_indices=True)
-
-
-def redis_cleanup() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{CACHE_PREFIX}:*", count=1000))
-    for start in range(0, len(keys), 500):
-        client.delete(*keys[start : start + 500])
 
 
 # --- the workload ----------------------------------------------------------------------------
@@ -306,14 +286,6 @@ def ilike_run(conn: psycopg.Connection, params: dict[str, str]) -> None:
 # --- clients ---------------------------------------------------------------------------------
 
 
-class Server(Gunicorn):
-    """The bench's gunicorn; its processes' CPU is what `cpu_snapshot` counts as "web"."""
-
-    def __init__(self, workers: int) -> None:
-        super().__init__(workers=workers, env=os.environ.copy())
-        SERVER_PIDS[:] = [self.pid]
-
-
 def api_get(port: int, path: str, params: dict[str, str]) -> bytes:
     # gunicorn's sync workers close every connection, so each request opens one, like a client.
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -347,114 +319,58 @@ class EsConnection:
             raise RuntimeError(f"Elasticsearch {response.status}: {data[:200]!r}")
         return json.loads(data)
 
+    def close(self) -> None:
+        self.conn.close()
 
-def run_clients(
+
+def measured(
     clients: int,
     jobs: list[Any],
-    work: Callable[[Any, Any], None],
-    make_state: Callable[[], Any],
+    work: Callable[[Any, Any], Any],
+    connect: Callable[[], Any] | None,
+    meter: CpuMeter,
     *,
     tolerate_errors: bool = False,
-) -> "Run":
-    """Each client takes every `clients`-th job in turn; the latency of each job, wall time."""
-    barrier = threading.Barrier(clients + 1)
-    samples: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def client(index: int) -> None:
-        state = make_state()
-        mine = jobs[index::clients]
-        barrier.wait()
-        local = []
-        for job in mine:
-            started = time.perf_counter()
-            try:
-                work(state, job)
-            except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
-                with lock:
-                    errors.append(str(exc)[:200])
-                continue
-            local.append(time.perf_counter() - started)
-        with lock:
-            samples.extend(local)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    before = cpu_snapshot()
-    barrier.wait()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if errors and not tolerate_errors:
-        raise SystemExit(f"{len(errors)} errors, first: {errors[0]}")
-    after = cpu_snapshot()
-    return Run(samples, elapsed, {name: after[name] - before[name] for name in after})
-
-
-@dataclass
-class Run:
-    samples: list[float]
-    elapsed: float
-    cpu: dict[str, float]
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-SERVER_PIDS: list[int] = []  # gunicorn's master, once started
-
-
-def cpu_snapshot() -> dict[str, float]:
-    """CPU seconds used so far by Elasticsearch, the gunicorn processes and this client.
-
-    From /proc; Elasticsearch is shared with anything else on the machine, so its figure is
-    an upper bound for our requests."""
-    usage = {"web": 0.0, "es": 0.0, "client": time.process_time()}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat_file:
-                stat = stat_file.read()
-            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline_file:
-                cmdline = cmdline_file.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / _TICK
-        pid, parent = int(entry.name), int(fields[1])
-        if pid in SERVER_PIDS or parent in SERVER_PIDS:
-            usage["web"] += seconds
-        elif b"org.elasticsearch" in cmdline:
-            usage["es"] += seconds
-    return usage
+) -> Run:
+    """Each client takes every `clients`-th job in turn, with its own `connect()` state."""
+    run = run_clients(
+        clients,
+        work,
+        jobs=jobs,
+        connect=(lambda _: connect()) if connect else (lambda _: None),
+        meter=meter,
+    )
+    return run if tolerate_errors else run.raise_on_errors()
 
 
 def stats(*runs: Run) -> dict[str, float]:
     """p50/p99 over every sample of the runs; throughput over their summed wall time."""
-    ordered = sorted(sample for run in runs for sample in run.samples) or [0.0]
+    samples = [sample for run in runs for sample in run.samples] or [0.0]
     elapsed = sum(run.elapsed for run in runs)
-    cpu = {name: sum(run.cpu[name] for run in runs) * 1000 / len(ordered) for name in runs[0].cpu}
+    cpu = {name: sum(run.cpu[name] for run in runs) * 1000 / len(samples) for name in runs[0].cpu}
     return {
         **{f"cpu_{name}": value for name, value in cpu.items()},
-        "n": len(ordered),
-        "p50": statistics.median(ordered) * 1000,
-        "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
-        "rps": len(ordered) / elapsed,
+        "n": len(samples),
+        "p50": percentile(samples, 50) * 1000,
+        "p99": percentile(samples, 99) * 1000,
+        "rps": len(samples) / elapsed,
     }
 
 
 def interleaved(
-    clients: int, jobs: list[Any], paths: list[tuple[Callable, Callable]], chunks: int = 4
+    clients: int,
+    jobs: list[Any],
+    paths: list[tuple[Callable, Callable[[], Any] | None]],
+    meter: CpuMeter,
+    chunks: int = 4,
 ) -> list[dict[str, float]]:
     """The paths take turns on slices of the same jobs, so load from anything else on the
     machine (or a settling index) falls on each of them alike."""
     runs: list[list[Run]] = [[] for _ in paths]
     size = -(-len(jobs) // chunks)
     for start in range(0, len(jobs), size):
-        for index, (work, make_state) in enumerate(paths):
-            runs[index].append(run_clients(clients, jobs[start : start + size], work, make_state))
+        for index, (work, connect) in enumerate(paths):
+            runs[index].append(measured(clients, jobs[start : start + size], work, connect, meter))
     return [stats(*path_runs) for path_runs in runs]
 
 
@@ -474,7 +390,7 @@ def raw_suggest(es: EsConnection, prefix: str) -> None:
 
 
 def _ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
+    return percentile(samples, 50) * 1000
 
 
 def search_layers(mix: list[dict[str, str]], port: int, repeats: int) -> list[tuple[str, float]]:
@@ -568,25 +484,25 @@ def main() -> None:
     args = parser.parse_args()
     run_started = time.perf_counter()
 
-    database_ready()
+    database_prepare(env=os.environ, catalog=Catalog(PRODUCTS, STORES, SEED), say=say)
     if args.reuse_index and index_complete():
         say(f"index: reusing the kept bench index ({PRODUCTS:,} documents)")
     else:
         say("index: building the bench index (bulk, refresh off, then merges settle) ...")
         say(f"index: {PRODUCTS:,} documents in {index_build():.1f} s")
-    server = Server(args.workers)
+    server = Gunicorn(workers=args.workers, env=os.environ)
     try:
-        report(args, server.port)
+        report(args, server.port, CpuMeter(server=server.pid, es=True))
     finally:
         server.stop()
-        redis_cleanup()
+        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*")
         if not args.keep_index:
             index_drop()
             say("index: bench index deleted")
     say(f"total run time {time.perf_counter() - run_started:.0f} s")
 
 
-def report(args: argparse.Namespace, port: int) -> None:
+def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
     store_ids = list(Store.objects.order_by("id").values_list("id", flat=True))
     mix = search_mix(store_ids)
     assert Category.objects.filter(slug="dairy").exists(), "the seeded catalog has a Dairy aisle"
@@ -597,18 +513,20 @@ def report(args: argparse.Namespace, port: int) -> None:
     bodies = {json.dumps(params, sort_keys=True): raw_search_body(params) for params in mix}
 
     say(f"warm-up: every query twice through the API and raw, {clients} clients")
-    run_clients(
+    measured(
         clients,
         mix * 2,
         lambda _s, p: api_get(port, "/api/search/products/", p),
-        dict,
+        None,
+        meter,
         tolerate_errors=True,  # a cold node may time out (503) once or twice here
     )
-    run_clients(
+    measured(
         clients,
         mix * 2,
         lambda es, p: es.search(bodies[json.dumps(p, sort_keys=True)]),
         EsConnection,
+        meter,
     )
 
     say(f"search: {len(jobs)} requests per path, {clients} concurrent clients, interleaved")
@@ -616,32 +534,42 @@ def report(args: argparse.Namespace, port: int) -> None:
         clients,
         jobs,
         [
-            (lambda _s, p: api_get(port, "/api/search/products/", p), dict),
+            (lambda _s, p: api_get(port, "/api/search/products/", p), None),
             (lambda es, p: es.search(bodies[json.dumps(p, sort_keys=True)]), EsConnection),
         ],
+        meter,
     )
     ilike_jobs = [params for _ in range(args.ilike_rounds * clients) for params in mix]
     rng.shuffle(ilike_jobs)
     ilike = stats(
-        run_clients(
-            clients, ilike_jobs, ilike_run, lambda: psycopg.connect(DATABASE_URL, autocommit=True)
+        measured(
+            clients,
+            ilike_jobs,
+            ilike_run,
+            lambda: psycopg.connect(DATABASE_URL, autocommit=True),
+            meter,
         )
     )
 
     prefixes = suggest_prefixes(args.prefixes)
     say(f"suggest: {len(prefixes)} distinct prefixes, {clients} concurrent clients, interleaved")
-    run_clients(clients, prefixes[:40], raw_suggest, EsConnection)  # warm the FST
+    measured(clients, prefixes[:40], raw_suggest, EsConnection, meter)  # warm the FST
     suggest_cold, suggest_raw = interleaved(
         clients,
         prefixes,
         [
-            (lambda _s, q: api_get(port, "/api/search/suggest/", {"q": q}), dict),
+            (lambda _s, q: api_get(port, "/api/search/suggest/", {"q": q}), None),
             (raw_suggest, EsConnection),
         ],
+        meter,
     )
     suggest_warm = stats(
-        run_clients(
-            clients, prefixes, lambda _s, q: api_get(port, "/api/search/suggest/", {"q": q}), dict
+        measured(
+            clients,
+            prefixes,
+            lambda _s, q: api_get(port, "/api/search/suggest/", {"q": q}),
+            None,
+            meter,
         )
     )
 

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "inventory",
     "ordering",
     "searchindex",
+    # Demo seed data: depends on every app above, and nothing depends on it.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -190,13 +192,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # How long an Idempotency-Key is remembered. Clients retry within minutes; a day leaves room for
 # a retry queue that drains the next morning, and keeps the table from growing without end.
 IDEMPOTENCY_KEY_RETENTION_HOURS = env_int("IDEMPOTENCY_KEY_RETENTION_HOURS", 24)
+# After an after-commit publish finds the broker unreachable, a process skips publishing for
+# this long (config/broker.py): the sweeps pick the work up from Postgres meanwhile.
+BROKER_RETRY_AFTER_SECONDS = float(env_str("BROKER_RETRY_AFTER_SECONDS", "5"))
 # Publishing to an unreachable broker must fail within about a second, not hang the request that
 # committed (kombu would otherwise retry connecting for broker_connection_timeout + backoff, ~6 s):
 # enqueue failures are logged and swallowed, and the sweeps above catch up. Workers keep their
 # own reconnect loop (broker_connection_retry), which passes its own limits.
-# After an after-commit publish finds the broker unreachable, a process skips publishing for
-# this long (config/broker.py): the sweeps pick the work up from Postgres meanwhile.
-BROKER_RETRY_AFTER_SECONDS = float(env_str("BROKER_RETRY_AFTER_SECONDS", "5"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "max_retries": 1,

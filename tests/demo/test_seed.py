@@ -11,10 +11,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from catalog.models import Category, Product
-from catalog.seed_vocabulary import CATEGORIES, PACKS
-from catalog.seeding import catalog_drafts
+from demo.seed_vocabulary import CATEGORIES, PACKS
+from demo.seeding import catalog_drafts, catalog_seed
 from inventory.models import Inventory, Store
 from ordering.models import Order, OrderItem
+from searchindex.models import PendingIndexUpdate
 from tests.factories import InventoryFactory, ProductFactory
 
 SPECS = {spec.slug: spec for spec in CATEGORIES}
@@ -216,6 +217,57 @@ def test_invalid_arguments_are_refused_and_nothing_changes(args):
         seed(*args)
 
     assert list(Product.objects.values_list("title", flat=True)) == ["Kept"]
+
+
+def queued_product_ids() -> set[int]:
+    """Product ids waiting in the search index outbox."""
+    rows = PendingIndexUpdate.objects.filter(model="catalog.product")
+    return set(rows.values_list("object_pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_seed_service_queues_every_old_and_new_product_for_the_index_by_itself():
+    catalog_seed(products=30, stores=2, seed=1)
+    PendingIndexUpdate.objects.all().delete()
+
+    # Called directly, not through the command: the service announces its own changes.
+    catalog_seed(products=20, stores=2, seed=2)
+
+    # Ids 21-30 are gone (identities restart), so their documents must be deleted too.
+    assert set(Product.objects.values_list("id", flat=True)) == set(range(1, 21))
+    assert queued_product_ids() == set(range(1, 31))
+
+
+@pytest.mark.django_db
+def test_seed_rolled_back_by_its_caller_leaves_the_old_catalog_and_no_outbox_rows():
+    catalog_seed(products=10, stores=1, seed=1)
+    PendingIndexUpdate.objects.all().delete()
+    before = snapshot()
+    queued_inside: list[set[int]] = []
+
+    def seed_then_fail() -> None:
+        with transaction.atomic():
+            catalog_seed(products=20, stores=2, seed=2)
+            queued_inside.append(queued_product_ids())
+            raise RuntimeError("the caller's transaction fails after the seed")
+
+    with pytest.raises(RuntimeError):
+        seed_then_fail()
+
+    assert queued_inside == [set(range(1, 21))]
+    assert snapshot() == before
+    assert queued_product_ids() == set()
+
+
+@pytest.mark.django_db
+def test_seed_service_skipping_an_existing_catalog_queues_nothing():
+    ProductFactory(title="Kept")
+    PendingIndexUpdate.objects.all().delete()
+
+    result = catalog_seed(products=20, stores=2, seed=1, only_if_empty=True)
+
+    assert result.skipped
+    assert queued_product_ids() == set()
 
 
 def test_titles_stay_distinct_and_prices_in_range_at_100_000_products():

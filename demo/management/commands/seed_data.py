@@ -6,11 +6,8 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
 
-from catalog.models import Product
-from catalog.seeding import DEFAULT_PRODUCTS, DEFAULT_STORES, catalog_seed
-from catalog.signals import products_bulk_changed
+from demo.seeding import DEFAULT_PRODUCTS, DEFAULT_STORES, catalog_seed
 
 
 def _positive_int(value: str) -> int:
@@ -73,20 +70,13 @@ class Command(BaseCommand):
         seed = options["seed"] if options["seed"] is not None else secrets.randbelow(2**31)
         # tqdm redraws in place, which Django's line-based OutputWrapper would break.
         show_progress = not options["no_progress"] and self.stderr.isatty()
-        with transaction.atomic():
-            replaced = list(Product.objects.values_list("id", flat=True))
-            result = catalog_seed(
-                products=options["products"],
-                stores=options["stores"],
-                seed=seed,
-                only_if_empty=options["if_empty"],
-                progress=sys.stderr if show_progress else None,
-            )
-            if not result.skipped:
-                # Bulk inserts fire no model signals. Announce every id that existed before or
-                # exists now, so the index outbox rewrites or deletes each one's document.
-                seeded = Product.objects.values_list("id", flat=True)
-                products_bulk_changed.send(sender=Product, product_ids=[*replaced, *seeded])
+        result = catalog_seed(
+            products=options["products"],
+            stores=options["stores"],
+            seed=seed,
+            only_if_empty=options["if_empty"],
+            progress=sys.stderr if show_progress else None,
+        )
         if result.skipped:
             self.stdout.write(
                 f"The catalog already has {result.existing_products:,} products; "

@@ -1,4 +1,4 @@
-"""Seed data: a reproducible grocery catalog with stores and stock, bulk-loaded into Postgres."""
+"""Demo seed: a reproducible grocery catalog with stores and stock, bulk-loaded into Postgres."""
 
 import bisect
 import io
@@ -20,7 +20,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import Category, Product
-from catalog.seed_vocabulary import (
+from catalog.signals import products_bulk_changed
+from demo.seed_vocabulary import (
     CATEGORIES,
     NEIGHBOURHOODS,
     PACKS,
@@ -372,10 +373,11 @@ def catalog_seed(
     """Replace the catalog, stores, stock and orders with a generated grocery catalog.
 
     Everything happens in one transaction: the catalog, inventory and ordering tables are
-    truncated (identities restarted, so the same seed gives the same ids), then refilled;
-    after commit the stores' cached inventory listings are invalidated. The search index is
-    not touched. With `only_if_empty`, an existing catalog is left untouched. Progress bars
-    go to `progress` when given.
+    truncated (identities restarted, so the same seed gives the same ids), then refilled, and
+    every old and new product id is announced with `products_bulk_changed` (the search index
+    outbox records them in the same transaction); after commit the stores' cached inventory
+    listings are invalidated. With `only_if_empty`, an existing catalog is left untouched.
+    Progress bars go to `progress` when given.
     """
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -386,6 +388,7 @@ def catalog_seed(
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if only_if_empty and (existing := Product.objects.count()):
             return SeedResult(seed=seed, skipped=True, existing_products=existing)
+        old_product_ids = list(Product.objects.values_list("id", flat=True))
         old_store_ids = set(Store.objects.values_list("id", flat=True))
         _reset_tables()
 
@@ -406,9 +409,11 @@ def catalog_seed(
             rows, zeros = _copy_inventory(store_ids, product_ids, rng, progress)
 
         # Bulk writes send no signals: retire every cached listing page of the old and new
-        # stores (ids are reused) once the new data is committed.
+        # stores (ids are reused) once the new data is committed, and announce every product
+        # that existed before or exists now, so the index rewrites or deletes each document.
         for store_id in sorted(old_store_ids | set(store_ids)):
             store_inventory_version_bump_on_commit(store_id)
+        products_bulk_changed.send(sender=Product, product_ids=[*old_product_ids, *product_ids])
 
         # Fresh statistics so the first queries after a bulk load get sensible plans.
         with connection.cursor() as cursor:
