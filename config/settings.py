@@ -33,7 +33,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 AISLE_ENV = env_str("AISLE_ENV", "development")
 PRODUCTION = AISLE_ENV == "production"
 
-DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+# Off unless asked for, in every run mode: gunicorn (`make run`, compose) serves the same error
+# envelopes as production, and static files come from WhiteNoise, not from DEBUG.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - a placeholder, refused in production
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
@@ -80,11 +82,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every response (even a refused one) carries X-Request-ID and every log line its id.
     "config.middleware.RequestIdMiddleware",
+    # Next, so that whatever answers below it (Django's debug pages too) leaves as an envelope.
+    "config.middleware.JsonErrorMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, but a write to a path missing its slash is a 404 envelope, never a redirect.
+    "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -251,6 +256,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise would follow DEBUG here; off a production host it also serves assets that were
+# never collected (the admin's, Swagger UI's), so `runserver` keeps working with DEBUG off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
