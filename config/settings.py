@@ -143,6 +143,11 @@ CACHES = {
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
+# Inventory listing pages are cached at these page sizes only (the contract's default); other
+# sizes are served from Postgres, so clients cannot make Redis hold a copy of each store's
+# listing per page size they care to ask for.
+INVENTORY_CACHED_PAGE_SIZES = [int(size) for size in env_list("INVENTORY_CACHED_PAGE_SIZES", "100")]
+
 ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 ELASTICSEARCH_DSL = {
     "default": {
