@@ -22,7 +22,14 @@ def normalise_query(q: str) -> str:
 
 
 def suggest_cache_key(*, q: str, store_id: int | None) -> str:
-    key = f"autocomplete:{normalise_query(q)}"
+    """`autocomplete:<normalised q>`, then `:<store_id>` when given; no two requests share one.
+
+    The query's own `%` and `:` are escaped (`%25`, `%3A`), so the last `:` always starts the
+    store id: `q=tea b:3` and `q=tea b&store_id=3` were the same key before, and one could
+    blank the other's suggestions for the cache's whole timeout.
+    """
+    escaped = normalise_query(q).replace("%", "%25").replace(":", "%3A")
+    key = f"autocomplete:{escaped}"
     return key if store_id is None else f"{key}:{store_id}"
 
 
