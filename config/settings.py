@@ -132,8 +132,13 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "aisle"),
+        # Values once pickled live under version 1; this serializer never reads them.
+        "VERSION": 2,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # JSON, not django-redis's default pickle: a value written into Redis by anyone
+            # is read back as data, never run as code.
+            "SERIALIZER": "config.cache_serializer.OrjsonSerializer",
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
             # A Redis outage turns cache reads into misses instead of 500s.
