@@ -13,6 +13,7 @@ from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware import common
 
+from config.clientip import client_ip
 from config.errors import RequestTooLarge, error_body, error_body_for_status
 from config.logging import request_id_var
 
@@ -58,6 +59,7 @@ class RequestIdMiddleware:
             extra={
                 "method": request.method,
                 "path": request.path,
+                "client": client_ip(request),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },

@@ -1,5 +1,6 @@
 """Settings for every environment, read from environment variables with safe local defaults."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -58,6 +59,16 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
         "DJANGO_ALLOWED_HOSTS must list this deployment's host names in production (no '*')."
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# The reverse proxies in front of gunicorn, as addresses or CIDRs. X-Forwarded-For is believed
+# only when the direct peer is one of them (config/clientip.py: throttles, the request log, the
+# admin's login lockout); empty, every client is its REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+try:
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -237,9 +248,9 @@ REST_FRAMEWORK = {
         "search": env_str("SEARCH_THROTTLE_RATE", "120/min"),
         "suggest": env_str("SUGGEST_THROTTLE_RATE", "60/min"),
     },
-    # Reverse proxies in front of gunicorn; 0 trusts only REMOTE_ADDR. DRF's default (None)
-    # trusts X-Forwarded-For as sent, so a client could dodge throttling by varying it.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    # DRF's own reading of X-Forwarded-For stays off (its default, None, trusts the header as
+    # sent): client addresses come from config/clientip.py, which honours TRUSTED_PROXIES.
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -136,6 +136,7 @@ def test_production_overlay_is_valid_for_docker_compose_v2():
         "DJANGO_ALLOWED_HOSTS": "api.aisle.test",
         "POSTGRES_PASSWORD": "not-the-default",
         "REDIS_PASSWORD": "not-the-default-either",
+        "TRUSTED_PROXIES": "172.16.0.0/12",
     }
     result = subprocess.run(  # noqa: S603 - argv built from fixed parts
         [*cli, "-f", str(COMPOSE_FILE), "-f", str(PRODUCTION_OVERLAY), "config", "-q"],
@@ -390,6 +391,11 @@ def test_production_overlay_requires_secrets_unpublishes_kibana_and_skips_demo_d
     assert overlay["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
         "${POSTGRES_PASSWORD:?"
     )
+    # Behind the proxy, X-Forwarded-For must be believed from it (and only from it), or every
+    # client shares the proxy's address; the operator has to say which address that is.
+    web_env = overlay["web"]["environment"]
+    assert web_env["TRUSTED_PROXIES"].startswith("${TRUSTED_PROXIES:?")
+    assert "TRUSTED_PROXIES" in settings_env_names()
     redis = overlay["redis"]
     options = redis_server_options(redis["command"])
     assert options["requirepass"].startswith("${REDIS_PASSWORD:?")
