@@ -4,6 +4,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -183,3 +184,20 @@ def json_permission_denied(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
     return JsonResponse(error_body_for_status(403), status=403)
+
+
+def json_login_locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> JsonResponse:
+    """django-axes' AXES_LOCKOUT_CALLABLE: too many failed admin logins from this address."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = JsonResponse(
+        error_body(
+            "login_locked_out",
+            "Too many failed logins from this address; try again later.",
+            {"retry_after": seconds},
+        ),
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

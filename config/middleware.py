@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http.request import split_domain_port
 from django.middleware import common
 
 from config.clientip import client_ip
@@ -175,3 +176,32 @@ class CommonMiddleware(common.CommonMiddleware):
                 status=404,
             )
         return super().process_response(request, response)
+
+
+ADMIN_PATH = "/admin/"
+
+
+def admin_served_to(request: HttpRequest) -> bool:
+    """Whether ADMIN_ENABLED and ADMIN_HOST let this request reach the admin."""
+    if not settings.ADMIN_ENABLED:
+        return False
+    host, _ = split_domain_port(request.get_host())
+    return not settings.ADMIN_HOST or host == settings.ADMIN_HOST
+
+
+class AdminGateMiddleware:
+    """Answers /admin/ with a 404 envelope where the admin is not served (off, or another host).
+
+    The same 404 as any unknown path, before sessions or CSRF run: nothing tells a prober
+    that an admin exists.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        path = request.path_info
+        is_admin = path == ADMIN_PATH.rstrip("/") or path.startswith(ADMIN_PATH)
+        if is_admin and not admin_served_to(request):
+            return JsonResponse(error_body_for_status(404), status=404)
+        return self.get_response(request)

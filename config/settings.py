@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,14 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# The admin: off entirely with ADMIN_ENABLED=false; with ADMIN_HOST, served on that host name
+# only (it is allowed as a host for that). Elsewhere /admin/ is the same 404 as any unknown
+# path (config.middleware.AdminGateMiddleware).
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=True)
+ADMIN_HOST = env_str("ADMIN_HOST").strip().lower()
+if ADMIN_HOST and ADMIN_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(ADMIN_HOST)
+
 # The reverse proxies in front of gunicorn, as addresses or CIDRs. X-Forwarded-For is believed
 # only when the direct peer is one of them (config/clientip.py: throttles, the request log, the
 # admin's login lockout); empty, every client is its REMOTE_ADDR and the header is ignored.
@@ -79,6 +88,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -98,6 +108,8 @@ MIDDLEWARE = [
     "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and CSRF: an admin that is not served here costs nothing and shows nothing.
+    "config.middleware.AdminGateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Django's, but a write to a path missing its slash is a 404 envelope, never a redirect.
     "config.middleware.CommonMiddleware",
@@ -105,6 +117,31 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a login refused for lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Admin logins: django-axes counts failures per client address (config/clientip.py, so behind
+# a trusted proxy each client counts apart) in Postgres, and after AXES_FAILURE_LIMIT (5) it
+# refuses that address for AXES_COOLOFF_MINUTES (15), even with the right password; a login
+# resets the count. By address and not by username: a username lock would let anyone keep a
+# staff member out by failing on purpose. `manage.py axes_reset` lifts lockouts early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.errors.json_login_locked_out"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -326,6 +363,8 @@ LOGGING = {
     "loggers": {
         "elastic_transport": {"level": "ERROR"},
         "elasticsearch": {"level": "WARNING"},
+        # Failed logins and lockouts are warnings; its start-up banner and routine lines are not.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -396,6 +396,8 @@ def test_production_overlay_requires_secrets_unpublishes_kibana_and_skips_demo_d
     web_env = overlay["web"]["environment"]
     assert web_env["TRUSTED_PROXIES"].startswith("${TRUSTED_PROXIES:?")
     assert "TRUSTED_PROXIES" in settings_env_names()
+    # The admin can be turned off or moved to its own host from the environment.
+    assert {"ADMIN_ENABLED", "ADMIN_HOST"} <= set(web_env) & settings_env_names()
     redis = overlay["redis"]
     options = redis_server_options(redis["command"])
     assert options["requirepass"].startswith("${REDIS_PASSWORD:?")
