@@ -1,8 +1,10 @@
 """The one error model: `AisleError` and the handler that turns every failure into the envelope."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
@@ -56,6 +58,29 @@ class RequestTooLarge(AisleError):
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+# What a bare status means when nothing more specific was said (config.middleware's fallback).
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "Bad request."),
+    403: ("permission_denied", "Permission denied."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: (RequestTooLarge.code, RequestTooLarge.message),
+    429: ("throttled", "Too many requests; retry later."),
+    500: ("internal_error", "Something went wrong on our side."),
+}
+
+
+def error_body_for_status(status_code: int) -> dict[str, Any]:
+    """The envelope for a status alone: our code where we have one, else the HTTP phrase."""
+    if status_code in _STATUS_ERRORS:
+        return error_body(*_STATUS_ERRORS[status_code])
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        phrase = "Server error" if status_code >= 500 else "Request failed"
+    return error_body(phrase.lower().replace(" ", "_").replace("-", "_"), f"{phrase}.")
 
 
 # DRF's exception classes mapped to our codes; the first match in MRO order wins.
@@ -135,23 +160,44 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+# Django's handler400/403/404/500 (config/urls.py): they answer when DEBUG is off. With DEBUG on
+# Django renders its debug pages instead, and config.middleware.JsonErrorMiddleware turns those
+# into the same envelopes.
+
+
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """handler404 for paths outside DRF views."""
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body_for_status(404), status=404)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
     """handler500: no internals leak, even outside DRF views."""
-    return JsonResponse(
-        error_body("internal_error", "Something went wrong on our side."), status=500
-    )
+    return JsonResponse(error_body_for_status(500), status=500)
 
 
 def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    """handler400: a disallowed Host, an unparsable body and other SuspiciousOperations."""
+    return JsonResponse(error_body_for_status(400), status=400)
 
 
 def json_permission_denied(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
-    return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)
+    return JsonResponse(error_body_for_status(403), status=403)
+
+
+def json_login_locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> JsonResponse:
+    """django-axes' AXES_LOCKOUT_CALLABLE: too many failed admin logins from this address."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = JsonResponse(
+        error_body(
+            "login_locked_out",
+            "Too many failed logins from this address; try again later.",
+            {"retry_after": seconds},
+        ),
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

@@ -1,16 +1,21 @@
-"""Request plumbing: a request id on every request and log line, and a cap on request bodies."""
+"""Request plumbing: request ids, JSON errors in every run mode, slash handling, a body cap."""
 
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.signals import request_finished
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http.request import split_domain_port
+from django.middleware import common
 
-from config.errors import RequestTooLarge, error_body
+from config.clientip import client_ip
+from config.errors import RequestTooLarge, error_body, error_body_for_status
 from config.logging import request_id_var
 
 logger = logging.getLogger("aisle.request")
@@ -55,6 +60,7 @@ class RequestIdMiddleware:
             extra={
                 "method": request.method,
                 "path": request.path,
+                "client": client_ip(request),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             },
@@ -87,4 +93,115 @@ class RequestSizeLimitMiddleware:
                 ),
                 status=413,
             )
+        return self.get_response(request)
+
+
+def _is_envelope(body: Any) -> bool:
+    return (
+        isinstance(body, dict)
+        and set(body) == {"error"}
+        and isinstance(body["error"], dict)
+        and set(body["error"]) == {"code", "message", "details"}
+    )
+
+
+def _json_body(response: HttpResponseBase) -> Any:
+    content_type = response.get("Content-Type", "").split(";")[0].strip()
+    if content_type != "application/json" or response.streaming:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+class JsonErrorMiddleware:
+    """Makes every 4xx/5xx the contract's JSON envelope, in every run mode, whoever answered.
+
+    Views answer through config/errors.py, but some answers come from elsewhere: Django's debug
+    pages when DEBUG is on (a 404, a disallowed Host, a 500: tracebacks, settings and URL
+    patterns), a plain 405 from a Django view, the admin's CSRF failure page, drf-spectacular's
+    schema view rendering its own error envelopes as YAML. Such a response is replaced by its
+    own envelope (DRF's `response.data`) as JSON, else by the envelope for its status; its
+    headers (Allow, Retry-After, ...) are kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        # A streamed error body is left alone: replacing it would skip its resource closers.
+        if response.status_code < 400 or response.streaming:
+            return response
+        if _is_envelope(_json_body(response)):
+            return response
+        data = getattr(response, "data", None)
+        body = data if _is_envelope(data) else error_body_for_status(response.status_code)
+        replacement = JsonResponse(body, status=response.status_code)
+        for header, value in response.items():
+            if header.lower() not in {"content-type", "content-length"}:
+                replacement[header] = value
+        replacement.cookies = response.cookies
+        return replacement
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's CommonMiddleware, except that APPEND_SLASH redirects only GET and HEAD.
+
+    A redirect cannot carry a write along: a 301 turns a POST into a GET without its body (and
+    with DEBUG on Django raises instead, a 500). So a write to a known path without its trailing
+    slash is a 404 envelope that names the right path: the client learns of its mistake at once
+    rather than losing the request to a redirect.
+    """
+
+    redirectable_methods = frozenset({"GET", "HEAD"})
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        return request.method in self.redirectable_methods and super().should_redirect_with_slash(
+            request
+        )
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            response.status_code == 404
+            and request.method not in self.redirectable_methods
+            and super().should_redirect_with_slash(request)
+        ):
+            response = JsonResponse(
+                error_body(
+                    "not_found",
+                    f"Not found. Did you mean {request.path}/ (with the trailing slash)?",
+                ),
+                status=404,
+            )
+        return super().process_response(request, response)
+
+
+ADMIN_PATH = "/admin/"
+
+
+def admin_served_to(request: HttpRequest) -> bool:
+    """Whether ADMIN_ENABLED and ADMIN_HOST let this request reach the admin."""
+    if not settings.ADMIN_ENABLED:
+        return False
+    host, _ = split_domain_port(request.get_host())
+    return not settings.ADMIN_HOST or host == settings.ADMIN_HOST
+
+
+class AdminGateMiddleware:
+    """Answers /admin/ with a 404 envelope where the admin is not served (off, or another host).
+
+    The same 404 as any unknown path, before sessions or CSRF run: nothing tells a prober
+    that an admin exists.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        path = request.path_info
+        is_admin = path == ADMIN_PATH.rstrip("/") or path.startswith(ADMIN_PATH)
+        if is_admin and not admin_served_to(request):
+            return JsonResponse(error_body_for_status(404), status=404)
         return self.get_response(request)

@@ -1,6 +1,8 @@
 """Settings for every environment, read from environment variables with safe local defaults."""
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,7 +35,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 AISLE_ENV = env_str("AISLE_ENV", "development")
 PRODUCTION = AISLE_ENV == "production"
 
-DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+# Off unless asked for, in every run mode: gunicorn (`make run`, compose) serves the same error
+# envelopes as production, and static files come from WhiteNoise, not from DEBUG.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - a placeholder, refused in production
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
@@ -57,6 +61,24 @@ if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# The admin: off entirely with ADMIN_ENABLED=false; with ADMIN_HOST, served on that host name
+# only (it is allowed as a host for that). Elsewhere /admin/ is the same 404 as any unknown
+# path (config.middleware.AdminGateMiddleware).
+ADMIN_ENABLED = env_bool("ADMIN_ENABLED", default=True)
+ADMIN_HOST = env_str("ADMIN_HOST").strip().lower()
+if ADMIN_HOST and ADMIN_HOST not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(ADMIN_HOST)
+
+# The reverse proxies in front of gunicorn, as addresses or CIDRs. X-Forwarded-For is believed
+# only when the direct peer is one of them (config/clientip.py: throttles, the request log, the
+# admin's login lockout); empty, every client is its REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+try:
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -66,6 +88,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -82,15 +105,45 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every response (even a refused one) carries X-Request-ID and every log line its id.
     "config.middleware.RequestIdMiddleware",
+    # Next, so that whatever answers below it (Django's debug pages too) leaves as an envelope.
+    "config.middleware.JsonErrorMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and CSRF: an admin that is not served here costs nothing and shows nothing.
+    "config.middleware.AdminGateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, but a write to a path missing its slash is a 404 envelope, never a redirect.
+    "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a login refused for lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Admin logins: django-axes counts failures per client address (config/clientip.py, so behind
+# a trusted proxy each client counts apart) in Postgres, and after AXES_FAILURE_LIMIT (5) it
+# refuses that address for AXES_COOLOFF_MINUTES (15), even with the right password; a login
+# resets the count. By address and not by username: a username lock would let anyone keep a
+# staff member out by failing on purpose. `manage.py axes_reset` lifts lockouts early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.errors.json_login_locked_out"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -129,8 +182,13 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "aisle"),
+        # Values once pickled live under version 1; this serializer never reads them.
+        "VERSION": 2,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # JSON, not django-redis's default pickle: a value written into Redis by anyone
+            # is read back as data, never run as code.
+            "SERIALIZER": "config.cache_serializer.OrjsonSerializer",
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
             # A Redis outage turns cache reads into misses instead of 500s.
@@ -139,6 +197,11 @@ CACHES = {
     }
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Inventory listing pages are cached at these page sizes only (the contract's default); other
+# sizes are served from Postgres, so clients cannot make Redis hold a copy of each store's
+# listing per page size they care to ask for.
+INVENTORY_CACHED_PAGE_SIZES = [int(size) for size in env_list("INVENTORY_CACHED_PAGE_SIZES", "100")]
 
 ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 ELASTICSEARCH_DSL = {
@@ -214,7 +277,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
@@ -224,9 +287,9 @@ REST_FRAMEWORK = {
         "search": env_str("SEARCH_THROTTLE_RATE", "120/min"),
         "suggest": env_str("SUGGEST_THROTTLE_RATE", "60/min"),
     },
-    # Reverse proxies in front of gunicorn; 0 trusts only REMOTE_ADDR. DRF's default (None)
-    # trusts X-Forwarded-For as sent, so a client could dodge throttling by varying it.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    # DRF's own reading of X-Forwarded-For stays off (its default, None, trusts the header as
+    # sent): client addresses come from config/clientip.py, which honours TRUSTED_PROXIES.
+    "NUM_PROXIES": 0,
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -253,6 +316,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise would follow DEBUG here; off a production host it also serves assets that were
+# never collected (the admin's, Swagger UI's), so `runserver` keeps working with DEBUG off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -299,6 +365,8 @@ LOGGING = {
     "loggers": {
         "elastic_transport": {"level": "ERROR"},
         "elasticsearch": {"level": "WARNING"},
+        # Failed logins and lockouts are warnings; its start-up banner and routine lines are not.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("readyz", ReadyView.as_view(), name="readyz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Served only where ADMIN_ENABLED and ADMIN_HOST allow (config.middleware.AdminGateMiddleware).
     path("admin/", admin.site.urls),
     path("", include("ordering.urls")),
     path("", include("inventory.urls")),

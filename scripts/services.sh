@@ -15,6 +15,7 @@ ES_HOME="$CACHE/elasticsearch-$ES_VERSION"
 ES_PORT="${AISLE_ES_PORT:-9200}"
 ES_USER="aisle-es"
 REDIS_PORT="${AISLE_REDIS_PORT:-6379}"
+REDIS_MAXMEMORY="${AISLE_REDIS_MAXMEMORY:-256mb}"
 PG_PORT="${AISLE_PG_PORT:-5432}"
 DB_NAME="${AISLE_DB_NAME:-aisle}"
 DB_USER="${AISLE_DB_USER:-aisle}"
@@ -94,8 +95,12 @@ redis_up() {
     return
   fi
   mkdir -p "$CACHE/redis"
-  say "starting Redis on 127.0.0.1:$REDIS_PORT"
+  say "starting Redis on 127.0.0.1:$REDIS_PORT (maxmemory $REDIS_MAXMEMORY, volatile-lru)"
+  # maxmemory bounds what clients can make Redis hold. volatile-lru evicts only keys with a TTL
+  # (every cache key and throttle counter has one); the Celery broker's queues (db 1) have
+  # none, so they are never evicted, as allkeys-lru could. Loopback only, so no password here.
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$CACHE/redis" \
+    --maxmemory "$REDIS_MAXMEMORY" --maxmemory-policy volatile-lru \
     --save "" --appendonly no --logfile "$CACHE/redis/redis.log" --pidfile "$CACHE/redis/redis.pid" 9>&- \
     || fail "Redis did not start (see $CACHE/redis/redis.log)"
   wait_for "Redis" 30 redis_answers || fail "Redis did not answer on port $REDIS_PORT within 30 s"

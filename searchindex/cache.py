@@ -11,6 +11,9 @@ from django.db.models.signals import post_delete, post_save
 
 SUGGEST_TIMEOUT_SECONDS = 5 * 60
 _VERSION_KEY = "search:catalog:version"
+# The version key expires too (nothing cached stays for good, and maxmemory's volatile-lru can
+# evict it): a version made anew is a fresh random token, under which nothing was cached.
+VERSION_TIMEOUT_SECONDS = 7 * 24 * 60 * 60
 
 
 def normalise_query(q: str) -> str:
@@ -19,12 +22,19 @@ def normalise_query(q: str) -> str:
 
 
 def suggest_cache_key(*, q: str, store_id: int | None) -> str:
-    key = f"autocomplete:{normalise_query(q)}"
+    """`autocomplete:<normalised q>`, then `:<store_id>` when given; no two requests share one.
+
+    The query's own `%` and `:` are escaped (`%25`, `%3A`), so the last `:` always starts the
+    store id: `q=tea b:3` and `q=tea b&store_id=3` were the same key before, and one could
+    blank the other's suggestions for the cache's whole timeout.
+    """
+    escaped = normalise_query(q).replace("%", "%25").replace(":", "%3A")
+    key = f"autocomplete:{escaped}"
     return key if store_id is None else f"{key}:{store_id}"
 
 
 def catalog_version() -> str:
-    """The current catalog version token; a missing one (never set, evicted) starts a new one.
+    """The current catalog version token; a missing one (never set, expired, evicted) starts anew.
 
     A random token rather than a counter: a counter that was evicted and restarted could land on
     a number whose stale entries are still cached, a fresh token never does. With Redis down the
@@ -34,14 +44,14 @@ def catalog_version() -> str:
     if version is None:
         version = _new_version()
         # add() so that racing readers converge on one token; a loser's entry is just orphaned.
-        cache.add(_VERSION_KEY, version, timeout=None)
+        cache.add(_VERSION_KEY, version, timeout=VERSION_TIMEOUT_SECONDS)
         version = cache.get(_VERSION_KEY) or version
     return version
 
 
 def catalog_version_bump() -> None:
     """Make every cached suggestion unreachable; call after catalog changes reach the index."""
-    cache.set(_VERSION_KEY, _new_version(), timeout=None)
+    cache.set(_VERSION_KEY, _new_version(), timeout=VERSION_TIMEOUT_SECONDS)
 
 
 def _new_version() -> str:

@@ -13,6 +13,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from config.clientip import client_ip
+
 logger = logging.getLogger(__name__)
 
 # INCR and the window's expiry in one step: no two requests can read the same count (DRF's
@@ -59,7 +61,7 @@ class AtomicRedisThrottle(BaseThrottle):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return f"user:{user.pk}"
-        return f"ip:{self.get_ident(request)}"
+        return f"ip:{client_ip(request)}"
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

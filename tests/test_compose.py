@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -138,6 +139,8 @@ def test_production_overlay_is_valid_for_docker_compose_v2():
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "api.aisle.test",
         "POSTGRES_PASSWORD": "not-the-default",
+        "REDIS_PASSWORD": "not-the-default-either",
+        "TRUSTED_PROXIES": "172.16.0.0/12",
     }
     result = subprocess.run(  # noqa: S603 - argv built from fixed parts
         [*cli, "-f", str(COMPOSE_FILE), "-f", str(PRODUCTION_OVERLAY), "config", "-q"],
@@ -280,10 +283,50 @@ def test_app_environment_names_are_ones_the_app_reads():
 def test_app_services_reach_backing_services_by_their_compose_names():
     env = load_compose()["services"]["web"]["environment"]
     assert "@postgres:5432/" in interpolate_defaults(env["DATABASE_URL"])
-    assert interpolate_defaults(env["REDIS_URL"]).startswith("redis://redis:6379/")
-    assert interpolate_defaults(env["CELERY_BROKER_URL"]).startswith("redis://redis:6379/")
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        url = urlsplit(interpolate_defaults(env[name]))
+        assert (url.scheme, url.hostname, url.port) == ("redis", "redis", 6379), name
     assert env["REDIS_URL"] != env["CELERY_BROKER_URL"]  # cache flushes must not eat the queue
     assert env["ELASTICSEARCH_URL"] == "http://elasticsearch:9200"
+
+
+def redis_server_options(command: list[str]) -> dict[str, str]:
+    """`["redis-server", "--name", "value", ...]` as `{"name": "value"}`."""
+    assert command[0] == "redis-server", command  # the image drops root only for redis-server
+    pairs = command[1:]
+    return {pairs[i].removeprefix("--"): pairs[i + 1] for i in range(0, len(pairs), 2)}
+
+
+def test_redis_asks_for_the_password_the_app_urls_carry():
+    services = load_compose()["services"]
+    redis = services["redis"]
+    password = redis_server_options(redis["command"])["requirepass"]
+    assert password.startswith("${REDIS_PASSWORD")  # overridable from env/.env
+    assert interpolate_defaults(password)
+    # The health check's redis-cli authenticates through REDISCLI_AUTH, with the same password.
+    assert redis["environment"]["REDISCLI_AUTH"] == password
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        for variable in ("REDIS_URL", "CELERY_BROKER_URL"):
+            url = urlsplit(interpolate_defaults(env[variable]))
+            assert url.password == interpolate_defaults(password), (name, variable)
+
+
+def test_redis_has_a_memory_cap_that_never_evicts_the_broker_queue():
+    options = redis_server_options(load_compose()["services"]["redis"]["command"])
+    assert re.fullmatch(r"\d+[kmg]b", interpolate_defaults(options["maxmemory"]))
+    # Only keys with a TTL (cache, throttle counters) are evicted; the Celery broker's queues
+    # have none. allkeys-lru could drop queued tasks, noeviction would fail every write.
+    assert options["maxmemory-policy"] == "volatile-lru"
+
+
+def test_services_sh_starts_redis_with_the_same_eviction_policy():
+    script = (ROOT / "scripts" / "services.sh").read_text()
+    start = script[script.index("redis-server --daemonize") :]
+    start = start[: start.index("|| fail")]
+    assert "--maxmemory-policy volatile-lru" in start
+    assert '--maxmemory "$REDIS_MAXMEMORY"' in start
+    assert "--bind 127.0.0.1" in start
 
 
 def test_compose_default_secret_key_is_refused_in_production():
@@ -346,10 +389,24 @@ def test_production_overlay_requires_secrets_unpublishes_kibana_and_skips_demo_d
         assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?"), name
         assert env["DJANGO_ALLOWED_HOSTS"].startswith("${DJANGO_ALLOWED_HOSTS:?"), name
         assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"], name
+        assert "${REDIS_PASSWORD:?" in env["REDIS_URL"], name
+        assert "${REDIS_PASSWORD:?" in env["CELERY_BROKER_URL"], name
     assert overlay["init"]["environment"]["AISLE_SEED_ON_INIT"] == "0"
     assert overlay["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith(
         "${POSTGRES_PASSWORD:?"
     )
+    # Behind the proxy, X-Forwarded-For must be believed from it (and only from it), or every
+    # client shares the proxy's address; the operator has to say which address that is.
+    web_env = overlay["web"]["environment"]
+    assert web_env["TRUSTED_PROXIES"].startswith("${TRUSTED_PROXIES:?")
+    assert "TRUSTED_PROXIES" in settings_env_names()
+    # The admin can be turned off or moved to its own host from the environment.
+    assert {"ADMIN_ENABLED", "ADMIN_HOST"} <= set(web_env) & settings_env_names()
+    redis = overlay["redis"]
+    options = redis_server_options(redis["command"])
+    assert options["requirepass"].startswith("${REDIS_PASSWORD:?")
+    assert options["maxmemory-policy"] == "volatile-lru"
+    assert redis["environment"]["REDISCLI_AUTH"] == options["requirepass"]
 
 
 # --- the Dockerfile and its build context -----------------------------------------------------

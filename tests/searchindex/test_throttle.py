@@ -88,6 +88,33 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_budget(rates):
 
 
 @pytest.mark.usefixtures("product_index")
+def test_a_forged_forwarded_for_header_from_an_untrusted_address_is_ignored(rates, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    rates(suggest="2/min")
+    client = APIClient(REMOTE_ADDR="10.0.0.4")
+    statuses = [
+        client.get(SUGGEST, {"q": "milk"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+@pytest.mark.usefixtures("product_index")
+def test_clients_behind_a_trusted_proxy_each_have_their_own_budget(rates, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    rates(suggest="2/min")
+    proxy = APIClient(REMOTE_ADDR="10.0.0.1")
+
+    def from_client(address: str) -> int:
+        return proxy.get(SUGGEST, {"q": "milk"}, HTTP_X_FORWARDED_FOR=address).status_code
+
+    assert [from_client("203.0.113.1") for _ in range(3)] == [200, 200, 429]
+    assert from_client("203.0.113.2") == 200
+    # A client cannot claim another address: the proxy appends the one it saw.
+    assert from_client("203.0.113.2, 203.0.113.1") == 429
+
+
+@pytest.mark.usefixtures("product_index")
 def test_search_and_suggest_are_counted_separately(api_client, rates):
     rates(search="2/min", suggest="2/min")
     assert [api_client.get(SUGGEST, {"q": "milk"}).status_code for _ in range(3)] == [
