@@ -11,6 +11,12 @@ mkdir -p "$STATE"
 
 $BIN/python manage.py collectstatic --noinput -v 0
 
+# One local API key per scope (apikeys/): created once, kept in a private file outside the repo,
+# printed on every run. Never in production, where keys come from create_api_key or the admin.
+if [ "${AISLE_ENV:-development}" != production ]; then
+  $BIN/python manage.py ensure_dev_api_keys --file "${AISLE_CACHE:-/var/cache/aisle}/dev-api-keys.txt"
+fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT

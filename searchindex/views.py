@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
+from apikeys.scopes import Scope
 from config.pagination import parse_positive_int
 from config.schema import RETRY_AFTER, error_responses
 from searchindex.search import ProductSearchQuery, product_search, product_suggest
@@ -45,6 +46,7 @@ def _page_link(request: Request, page: int) -> str:
 
 
 class ProductSearchView(APIView):
+    required_scope = Scope.SEARCH
     throttle_classes = [SearchThrottle]
 
     @extend_schema(
@@ -75,6 +77,7 @@ class ProductSearchView(APIView):
 
 
 class ProductSuggestView(APIView):
+    required_scope = Scope.SEARCH
     throttle_classes = [SuggestThrottle]
 
     @extend_schema(
