@@ -3,6 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from apikeys.permissions import SchemaAccess
@@ -104,3 +106,15 @@ def test_every_api_view_declares_its_key_policy():
             assert view.permission_classes == [SchemaAccess], view
         else:
             assert view.required_scope in {*Scope.values, PUBLIC, ANY_KEY}, view
+
+
+class Undeclared(APIView):
+    def get(self, request):
+        return Response({})
+
+
+def test_a_view_without_a_declared_policy_is_refused_not_served():
+    request = APIRequestFactory().get("/")
+    response = Undeclared.as_view()(request)
+    assert response.status_code == 500
+    assert response.data["error"]["code"] == "internal_error"
