@@ -9,7 +9,7 @@ from apikeys.scopes import Scope
 from tests.apikeys.helpers import assert_error, auth
 from tests.factories import InventoryFactory, StoreFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keys_optional", "product_index")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keys_optional")]
 
 
 def test_the_default_outside_production_is_keys_optional():
@@ -19,6 +19,7 @@ def test_the_default_outside_production_is_keys_optional():
     assert settings.API_KEYS_REQUIRED is False
 
 
+@pytest.mark.usefixtures("product_index")
 def test_anonymous_calls_are_served_on_every_endpoint(api_client):
     stock = InventoryFactory()
     store_id, product_id = stock.store_id, stock.product_id
@@ -84,6 +85,7 @@ def test_a_store_limited_key_is_held_to_its_stores_even_in_development(api_clien
     )
 
 
+@pytest.mark.usefixtures("product_index")
 def test_another_authorization_scheme_is_not_a_key_and_is_served_anonymously(api_client):
     # `Bearer ...` is not ours to judge; in production the call is 401 for want of a key.
     response = api_client.get("/api/search/suggest/?q=mil", headers={"Authorization": "Bearer x"})
