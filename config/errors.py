@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -88,7 +89,7 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.ValidationError: "validation_error",
     exceptions.ParseError: "malformed_request",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.NotAuthenticated: "authentication_required",
     exceptions.AuthenticationFailed: "authentication_failed",
     exceptions.PermissionDenied: "permission_denied",
     exceptions.NotFound: "not_found",
@@ -123,6 +124,11 @@ def _response_for_api_exception(exc: exceptions.APIException) -> Response:
         headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
         body["error"]["message"] = "Too many requests; retry later."
         body["error"]["details"] = {"retry_after": int(headers["Retry-After"])}
+    if isinstance(exc, exceptions.NotAuthenticated):
+        # DRF's default speaks of "credentials"; ours are API keys, and the caller needs the how.
+        body["error"]["message"] = (
+            "An API key is required: send `Authorization: Api-Key <key>` or `X-Api-Key: <key>`."
+        )
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     return Response(body, status=exc.status_code, headers=headers)
@@ -156,6 +162,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             error_body("internal_error", "Something went wrong on our side."),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+    request = context.get("request")
+    if request is not None:
+        # Errors are JSON whatever the view renders (the schema view answers in OpenAPI media
+        # types): DRF renders this response with the request's negotiated renderer.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     set_rollback()
     return response
 

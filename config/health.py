@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.scopes import PUBLIC
 from config.errors import AisleError
 from config.schema import error_responses
 
@@ -59,7 +60,9 @@ ReadinessSerializer = inline_serializer(
 
 
 class HealthView(APIView):
+    # Probes never need a key, and a stray header cannot fail them: no authentication at all.
     authentication_classes: list = []
+    required_scope = PUBLIC
 
     @extend_schema(
         responses={200: inline_serializer("Health", {"status": serializers.CharField()})}
@@ -75,6 +78,7 @@ class NotReady(AisleError):
 
 class ReadyView(APIView):
     authentication_classes: list = []
+    required_scope = PUBLIC
 
     @extend_schema(
         responses={

@@ -20,7 +20,8 @@ response points at the one `ErrorEnvelope` component. A throttled view also list
 `Retry-After` header of its 429s: `extend_schema(parameters=[RETRY_AFTER], ...)`.
 
 What the shared plumbing itself answers is added by `AutoSchema` without asking: paginated
-lists get 400/404 (config/pagination.py), operations with a JSON body 400/413/415.
+lists get 400/404 (config/pagination.py), operations with a JSON body 400/413/415, and views
+behind an API key scope 401 (with `WWW-Authenticate`) and 403 (apikeys/permissions.py).
 """
 
 from typing import Any
@@ -30,9 +31,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from apikeys.permissions import key_error_statuses, policy_description
+
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Invalid input (`validation_error`, `malformed_request`, ...); nothing was changed.",
-    403: "Permission denied (`permission_denied`).",
+    401: "No API key where one is required (`authentication_required`), or an invalid, revoked"
+    " or expired key (`authentication_failed`).",
+    403: "Permission denied (`permission_denied`): the API key lacks this operation's scope, or"
+    " may not act on this store.",
     404: "Not found (`not_found`, or a more specific code such as `store_not_found`).",
     405: "Method not allowed (`method_not_allowed`).",
     409: "Conflict with the current state (e.g. `idempotency_conflict`).",
@@ -80,6 +86,15 @@ RETRY_AFTER = OpenApiParameter(
     description="Seconds to wait before retrying.",
 )
 
+WWW_AUTHENTICATE = OpenApiParameter(
+    "WWW-Authenticate",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[401],
+    required=True,
+    description="`Api-Key`: send `Authorization: Api-Key <key>` or `X-Api-Key: <key>`.",
+)
+
 
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema, plus the error responses our shared plumbing produces."""
@@ -91,9 +106,21 @@ class AutoSchema(openapi.AutoSchema):
             implied += [400, 404]  # a non-integer page/page_size; a page past the end
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
             implied += [400, 413, 415]  # malformed JSON; RequestSizeLimitMiddleware; not JSON
+        implied += key_error_statuses(self.view)  # no, bad or revoked key; wrong scope or store
         for status, response in error_responses(*implied).items():
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(
                     response, str(status), direction=direction
                 )
         return responses
+
+    def get_description(self) -> str:
+        description = super().get_description() or ""
+        policy = policy_description(self.view)
+        return f"{description}\n\n{policy}".strip() if policy else description
+
+    def get_override_parameters(self) -> list:
+        parameters = super().get_override_parameters()
+        if 401 in key_error_statuses(self.view):
+            parameters = [*parameters, WWW_AUTHENTICATE]
+        return parameters

@@ -278,8 +278,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
@@ -305,6 +303,24 @@ SPECTACULAR_SETTINGS = {
     # /readyz reports each dependency with the same ok/down choice: one enum, one name.
     "ENUM_NAME_OVERRIDES": {"DependencyStateEnum": ["ok", "down"]},
 }
+
+# --- API keys (apikeys/): who may call what; the policy is in apikeys/permissions.py. ---
+# The library's app must be installed for its abstract model; its own APIKey is left unused.
+INSTALLED_APPS += ["rest_framework_api_key", "apikeys"]
+# A key is read from `Authorization: Api-Key <key>` or `X-Api-Key`; each view declares the scope
+# it needs. No session authentication on the API: it is for machines, and cookies bring CSRF.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = ["apikeys.authentication.ApiKeyAuthentication"]
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["apikeys.permissions.ApiKeyPolicy"]
+# Calls without a key are 401 when this is on. Read at request time. Always on in production;
+# the environment may switch it on in development (to try the policy), never off in production.
+API_KEYS_REQUIRED = PRODUCTION or env_bool("API_KEYS_REQUIRED", False)
+# The schema and Swagger UI: any valid key, or a staff member signed in to the admin (a browser
+# opening /api/docs/ cannot send a key header; the Authorize button then sets one for calls).
+SPECTACULAR_SETTINGS["SERVE_AUTHENTICATION"] = [
+    "apikeys.authentication.ApiKeyAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apikeys.permissions.SchemaAccess"]
 
 # Requests carry small JSON bodies; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)

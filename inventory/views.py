@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import error_responses
 from inventory.selectors import store_inventory_page
@@ -12,6 +13,7 @@ from inventory.serializers import InventoryRowOutputSerializer
 
 
 class StoreInventoryListView(APIView):
+    required_scope = Scope.STORES_READ
     pagination_class = page_size_pagination(100, 1000)
 
     @extend_schema(

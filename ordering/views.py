@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.scopes import Scope
 from config.errors import InvalidParameters
 from config.pagination import page_size_pagination
 from config.schema import error_responses
@@ -37,6 +38,8 @@ def _idempotency_key(request: Request) -> IdempotencyKey | None:
 
 
 class OrderPlaceView(APIView):
+    required_scope = Scope.ORDERS_WRITE  # a store-limited key only at its stores (body store_id)
+
     @extend_schema(
         request=OrderPlaceInputSerializer,
         responses={
@@ -79,6 +82,7 @@ class OrderPlaceView(APIView):
 
 
 class StoreOrderListView(APIView):
+    required_scope = Scope.STORES_READ
     pagination_class = page_size_pagination(20, 100)
 
     @extend_schema(

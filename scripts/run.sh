@@ -71,6 +71,12 @@ runtime_python() {
 PY="$(runtime_python)"
 say "web, worker and beat run as $RUN_USER"
 
+# One local API key per scope (apikeys/): created once, kept in a private file outside the repo,
+# printed on every run. Never in production, where keys come from create_api_key or the admin.
+if [ "${AISLE_ENV:-development}" != production ]; then
+  $BIN/python manage.py ensure_dev_api_keys --file "${AISLE_CACHE:-/var/cache/aisle}/dev-api-keys.txt"
+fi
+
 pids=()
 stop() {
   trap - INT TERM EXIT

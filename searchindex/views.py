@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
 from searchindex.documents import MAX_RESULT_WINDOW
@@ -25,6 +26,7 @@ def _present(request: Request) -> dict[str, str]:
 
 
 class ProductSearchView(APIView):
+    required_scope = Scope.SEARCH
     throttle_classes = [SearchThrottle]
     pagination_class = page_size_pagination(20, 100, max_result_window=MAX_RESULT_WINDOW)
 
@@ -54,6 +56,7 @@ class ProductSearchView(APIView):
 
 
 class ProductSuggestView(APIView):
+    required_scope = Scope.SEARCH
     throttle_classes = [SuggestThrottle]
 
     @extend_schema(

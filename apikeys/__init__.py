@@ -1,0 +1,1 @@
+"""API keys with scopes: who may call which endpoint (API.md, "Authentication")."""
