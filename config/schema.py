@@ -107,6 +107,8 @@ class AutoSchema(openapi.AutoSchema):
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
             implied += [400, 413, 415]  # malformed JSON; RequestSizeLimitMiddleware; not JSON
         implied += key_error_statuses(self.view)  # no, bad or revoked key; wrong scope or store
+        if self._throttled():
+            implied.append(429)
         for status, response in error_responses(*implied).items():
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(
@@ -123,4 +125,9 @@ class AutoSchema(openapi.AutoSchema):
         parameters = super().get_override_parameters()
         if 401 in key_error_statuses(self.view):
             parameters = [*parameters, WWW_AUTHENTICATE]
+        if self._throttled() and RETRY_AFTER not in parameters:
+            parameters = [*parameters, RETRY_AFTER]
         return parameters
+
+    def _throttled(self) -> bool:
+        return bool(getattr(self.view, "throttle_classes", None))

@@ -284,6 +284,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "search": env_str("SEARCH_THROTTLE_RATE", "120/min"),
         "suggest": env_str("SUGGEST_THROTTLE_RATE", "60/min"),
+        # Per caller: a till or storefront backend places a few orders a second at most.
+        "orders": env_str("ORDER_THROTTLE_RATE", "120/min"),
+        "listings": env_str("LISTING_THROTTLE_RATE", "120/min"),
     },
     # DRF's own reading of X-Forwarded-For stays off (its default, None, trusts the header as
     # sent): client addresses come from config/clientip.py, which honours TRUSTED_PROXIES.

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import error_responses
+from config.throttling import ListingThrottle
 from inventory.selectors import store_inventory_page
 from inventory.serializers import InventoryRowOutputSerializer
 
@@ -15,6 +16,7 @@ from inventory.serializers import InventoryRowOutputSerializer
 class StoreInventoryListView(APIView):
     required_scope = Scope.STORES_READ
     pagination_class = page_size_pagination(100, 1000)
+    throttle_classes = [ListingThrottle]
 
     @extend_schema(
         responses={

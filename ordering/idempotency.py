@@ -24,13 +24,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class IdempotencyKey:
-    """A client's Idempotency-Key: what its records are found by."""
+    """A caller's Idempotency-Key: what its records are found by.
 
+    Keys are a namespace per caller, so nobody can claim, replay or probe another caller's key.
+    """
+
+    caller: str
     value: str
 
     def lookup(self) -> dict[str, Any]:
         """The record fields that identify this key (and are set when it is claimed)."""
-        return {"key": self.value}
+        return {"caller": self.caller, "key": self.value}
 
 
 @dataclass(frozen=True)

@@ -6,3 +6,5 @@ MAX_LINES = 100
 MIN_QUANTITY = 1
 MAX_QUANTITY = 10_000
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# An Idempotency-Key's owner: "key:<prefix>" or "ip:<address>" (an IPv6 address is at most 45).
+MAX_CALLER_LENGTH = 64

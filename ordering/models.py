@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from inventory.models import Store
-from ordering.limits import MAX_IDEMPOTENCY_KEY_LENGTH
+from ordering.limits import MAX_CALLER_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH
 
 
 class Order(models.Model):
@@ -78,7 +78,10 @@ class IdempotencyRecord(models.Model):
     waits for the first transaction and then fails, and its request answers with this response.
     """
 
-    key = models.CharField(max_length=MAX_IDEMPOTENCY_KEY_LENGTH, unique=True)
+    # Whose key it is (`apikeys.caller.caller`: the API key, or the client address without one):
+    # keys are a namespace per caller, so another caller's key is simply a new key.
+    caller = models.CharField(max_length=MAX_CALLER_LENGTH, default="", db_default="")
+    key = models.CharField(max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
     request_hash = models.CharField(max_length=64)
     order = models.OneToOneField(
         Order, null=True, blank=True, on_delete=models.CASCADE, related_name="idempotency_record"
@@ -88,5 +91,10 @@ class IdempotencyRecord(models.Model):
     response_body = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_caller_key_unique")
+        ]
+
     def __str__(self) -> str:
-        return f"Idempotency-Key {self.key!r} -> order {self.order_id}"
+        return f"Idempotency-Key {self.key!r} of {self.caller or 'anyone'} -> order {self.order_id}"

@@ -6,10 +6,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.caller import caller
 from apikeys.scopes import Scope
 from config.errors import InvalidParameters
 from config.pagination import page_size_pagination
 from config.schema import error_responses
+from config.throttling import ListingThrottle, OrderPlaceThrottle
 from inventory.selectors import store_check_exists
 from ordering.idempotency import IdempotencyKey, placement_response
 from ordering.limits import MAX_IDEMPOTENCY_KEY_LENGTH
@@ -34,11 +36,12 @@ def _idempotency_key(request: Request) -> IdempotencyKey | None:
                 IDEMPOTENCY_HEADER: [f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]
             },
         )
-    return IdempotencyKey(key)
+    return IdempotencyKey(caller=caller(request), value=key)
 
 
 class OrderPlaceView(APIView):
     required_scope = Scope.ORDERS_WRITE  # a store-limited key only at its stores (body store_id)
+    throttle_classes = [OrderPlaceThrottle]
 
     @extend_schema(
         request=OrderPlaceInputSerializer,
@@ -84,6 +87,7 @@ class OrderPlaceView(APIView):
 class StoreOrderListView(APIView):
     required_scope = Scope.STORES_READ
     pagination_class = page_size_pagination(20, 100)
+    throttle_classes = [ListingThrottle]
 
     @extend_schema(
         responses={

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
+from config.throttling import SearchThrottle, SuggestThrottle
 from searchindex.documents import MAX_RESULT_WINDOW
 from searchindex.search import ProductSearchQuery, product_search, product_suggest
 from searchindex.serializers import (
@@ -17,7 +18,6 @@ from searchindex.serializers import (
     SuggestInputSerializer,
     SuggestOutputSerializer,
 )
-from searchindex.throttling import SearchThrottle, SuggestThrottle
 
 
 def _present(request: Request) -> dict[str, str]:

@@ -103,7 +103,7 @@ def test_unknown_store_is_checked_before_products():
 
 def test_a_key_reused_with_another_body_raises_a_conflict():
     row = InventoryFactory(quantity=5)
-    key = IdempotencyKey("k")
+    key = IdempotencyKey(caller="ip:127.0.0.1", value="k")
     order_place(store_id=row.store_id, lines=[OrderLine(row.product_id, 1)], idempotency_key=key)
 
     with pytest.raises(IdempotencyConflict):
@@ -118,7 +118,7 @@ def test_a_key_reused_with_another_body_raises_a_conflict():
 def test_a_repeated_key_returns_the_first_order_and_its_recorded_response():
     row = InventoryFactory(quantity=1)
     lines = [OrderLine(row.product_id, 2)]
-    key = IdempotencyKey("k")
+    key = IdempotencyKey(caller="ip:127.0.0.1", value="k")
     first = order_place(store_id=row.store_id, lines=lines, idempotency_key=key)
 
     again = order_place(store_id=row.store_id, lines=lines, idempotency_key=key)

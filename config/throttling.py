@@ -1,4 +1,4 @@
-"""Rate limits for search and suggest: one atomic Redis counter per client and scope."""
+"""Rate limits per caller (API key, or address without one): one atomic Redis counter a scope."""
 
 import functools
 import logging
@@ -13,7 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from config.clientip import client_ip
+from apikeys.caller import caller
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +58,8 @@ class AtomicRedisThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def client_ident(self, request: Request) -> str:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return f"user:{user.pk}"
-        return f"ip:{client_ip(request)}"
+        # Two keys never share a budget; anonymous callers share one per address.
+        return caller(request)
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
@@ -91,3 +89,13 @@ class SearchThrottle(AtomicRedisThrottle):
 
 class SuggestThrottle(AtomicRedisThrottle):
     scope = "suggest"
+
+
+class OrderPlaceThrottle(AtomicRedisThrottle):
+    scope = "orders"
+
+
+class ListingThrottle(AtomicRedisThrottle):
+    """A store's order and inventory listings: one budget for both."""
+
+    scope = "listings"
