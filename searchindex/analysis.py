@@ -50,8 +50,8 @@ def analysis_settings() -> dict[str, Any]:
                 "tokenizer": "standard",
                 "filter": [*folding, "aisle_possessive", "aisle_synonyms", "aisle_stemmer"],
             },
-            # Unstemmed words: whole-word matches, prefixes and typos are judged on these, so a
-            # misspelling the stemmer would rewrite into another word still finds its match.
+            # Unstemmed words: whole-word matches, prefixes and typos are judged on these, since
+            # a stem can be far from the word's misspellings ("Greek" stems to "greece").
             "aisle_words": {"type": "custom", "tokenizer": "standard", "filter": folding},
             # A title indexes only its joined pairs; a query is matched as its words and its
             # pairs, so "tshirt" finds "T Shirt" (whose words alone it would miss).

@@ -198,8 +198,8 @@ def _text_query(q: str) -> dict[str, Any]:
                     }
                 },
                 {"match_phrase": {"title": {"query": q, "boost": 2}}},
-                # Typos, against unstemmed title words: the stemmer could rewrite a misspelling
-                # into another word ("grek" -> "greece") that no title holds.
+                # Typos, against unstemmed title words: the stemmer can take a word too far from
+                # its misspelling ("Greek" is indexed as "greece", three edits from "grek").
                 {
                     "match": {
                         "title.words": {

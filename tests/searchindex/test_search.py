@@ -87,8 +87,8 @@ def test_typos_are_tolerated(api_client, catalog):
 
 
 def test_typos_are_matched_against_unstemmed_words(api_client, catalog):
-    # The stemmer rewrites "grek" to "greece", one edit too far from the stem "greek": typo
-    # tolerance on stems would find nothing here.
+    # The stemmer indexes "Greek" as "greece", three edits from "grek": typo tolerance on
+    # stems would find nothing here.
     assert titles(search(api_client, q="grek"))[:1] == ["Greek Yogurt"]
 
 
