@@ -416,6 +416,13 @@ def test_title_matches_are_highlighted(api_client, catalog):
     assert all(row["highlight"] == {} for row in search(api_client)["results"])
 
 
+def test_partial_and_stemmed_words_are_highlighted_whole(api_client, catalog):
+    rows = {row["title"]: row for row in search(api_client, q="choc")["results"]}
+    assert rows["Chocolate Bar"]["highlight"] == {"title": "<em>Chocolate</em> Bar"}
+    rows = {row["title"]: row for row in search(api_client, q="cookie")["results"]}
+    assert rows["Butter Cookies"]["highlight"] == {"title": "Butter <em>Cookies</em>"}
+
+
 def test_highlight_escapes_the_title(api_client, catalog, index_products):
     ProductFactory(title="Salt & Pepper <Crisps>")
     index_products()
