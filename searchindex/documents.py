@@ -46,17 +46,36 @@ def suggest_inputs(title: str, store_ids: list[int]) -> list[dict[str, Any]]:
 
 @registry.register_document
 class ProductDocument(Document):
+    # Every field the free-text query scores shares one search analyzer: combined_fields, which
+    # scores them as one field (BM25F), requires it.
     title = fields.TextField(
         analyzer="aisle_text",
         search_analyzer="aisle_text_search",
         fields={
-            "raw": fields.KeywordField(normalizer="aisle_lowercase"),
+            # Only ever the exact-title term query: no doc values (nothing sorts or aggregates).
+            "raw": fields.KeywordField(normalizer="aisle_lowercase", doc_values=False),
+            # Unstemmed words: whole words, prefixes (match_bool_prefix) and typos.
             "words": fields.TextField(analyzer="aisle_words"),
-            "prefix": fields.TextField(
-                analyzer="aisle_autocomplete", search_analyzer="aisle_words"
+            # Joined word pairs; never phrase-queried, so no positions.
+            "joined": fields.TextField(
+                analyzer="aisle_joined",
+                search_analyzer="aisle_joined_search",
+                index_options="freqs",
             ),
         },
     )
+    brand = fields.TextField(
+        analyzer="aisle_text",
+        search_analyzer="aisle_text_search",
+        fields={
+            # The filter and the facet's buckets: one brand whatever its case.
+            "raw": fields.KeywordField(normalizer="aisle_lowercase"),
+            # The brand as stored, for the facet's names only: aggregated, never searched.
+            "name": fields.KeywordField(index=False),
+        },
+    )
+    # Attribute values (bullet points, colour, a category path), low weight in scoring.
+    attributes = fields.TextField(analyzer="aisle_text", search_analyzer="aisle_text_search")
     description = fields.TextField(analyzer="aisle_text", search_analyzer="aisle_text_search")
     category = fields.ObjectField(
         properties={
@@ -74,6 +93,8 @@ class ProductDocument(Document):
     price = fields.DoubleField()
     price_text = fields.KeywordField(index=False)
     created_at = fields.DateField()
+    # Indexed for filters and sorts to come; not in ranking (bench/relevance.py: it did not help).
+    popularity = fields.FloatField()
     in_stock_store_ids = fields.IntegerField(multi=True)
     suggest = fields.CompletionField(
         analyzer="aisle_words",
@@ -105,6 +126,13 @@ class ProductDocument(Document):
     def prepare_price_text(self, instance: Product) -> str:
         return f"{instance.price:.2f}"
 
+    def prepare_brand(self, instance: Product) -> str | None:
+        # None rather than "": an empty keyword would be a brand of its own in the facet.
+        return instance.brand or None
+
+    def prepare_attributes(self, instance: Product) -> str:
+        return attribute_text(instance.attributes)
+
     def prepare_category(self, instance: Product) -> dict[str, Any]:
         category = instance.category
         return {"id": category.id, "name": category.name, "slug": category.slug}
@@ -114,6 +142,21 @@ class ProductDocument(Document):
 
     def prepare_suggest(self, instance: Product) -> list[dict[str, Any]]:
         return suggest_inputs(instance.title, _stocked_store_ids(instance))
+
+
+def attribute_text(attributes: dict[str, Any]) -> str:
+    """The attribute values, one per line; names are left out (they describe, they do not match:
+    a shopper searches "black", not "color"), and so are booleans, which mean nothing without
+    theirs."""
+    lines: list[str] = []
+    for value in attributes.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool):
+                continue
+            text = str(item).strip()
+            if text:
+                lines.append(text)
+    return "\n".join(lines)
 
 
 def _stocked_store_ids(instance: Product) -> list[int]:

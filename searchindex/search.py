@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 SORTS = ("relevance", "price", "-price", "newest")
 CATEGORY_FACET_SIZE = 20
+BRAND_FACET_SIZE = 20
+# Free text is scored over these as one field (combined_fields: BM25F). Weights measured on the
+# ESCI judgments (bench/relevance.py); combined_fields takes no weight below 1.
+TEXT_FIELDS = ["title^6", "brand^2", "attributes^1", "description^1", "category.name^3"]
 # Price buckets partition the price line: each `from` is inclusive, each `to` exclusive.
 PRICE_BOUNDS = (Decimal("50.00"), Decimal("100.00"), Decimal("200.00"), Decimal("500.00"))
 SUGGEST_SIZE = 10
@@ -57,6 +61,7 @@ class ProductSearchQuery:
     max_price: Decimal | None = None
     store_id: int | None = None
     in_stock: bool | None = None
+    brands: tuple[str, ...] = ()  # any of these brand names, case-insensitive; () for any brand
     sort: str | None = None  # None: relevance with `q`, newest without
     page: int = 1
     page_size: int = 20
@@ -88,6 +93,12 @@ class CategoryCount:
 
 
 @dataclass(frozen=True)
+class BrandCount:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
 class PriceRangeCount:
     from_: Decimal | None
     to: Decimal | None
@@ -98,6 +109,7 @@ class PriceRangeCount:
 class SearchFacets:
     categories: list[CategoryCount]
     price_ranges: list[PriceRangeCount]
+    brands: list[BrandCount]
     in_stock: int
 
 
@@ -106,6 +118,10 @@ class ProductSearchResult:
     count: int
     hits: list[ProductHit]
     facets: SearchFacets
+    # A corrected query, and whether the query was relaxed: part of the contract, not yet
+    # computed (always None and False for now).
+    did_you_mean: str | None = None
+    relaxed: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,26 +170,51 @@ def _search(body: dict[str, Any], filter_path: tuple[str, ...]) -> dict[str, Any
 
 def _text_query(q: str) -> dict[str, Any]:
     """Scoring clauses for free text. The text only ever reaches match-type queries and a term
-    query, never a query parser, so quotes, `*`, `:` or `~` are just characters."""
+    query, never a query parser, so quotes, `*`, `:` or `~` are just characters.
+
+    Each clause earned its place on the ESCI judgments (README, "Relevance").
+    """
     return {
         "bool": {
             "should": [
-                # Stemmed, synonym-expanded and typo-tolerant; title counts most.
+                # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is
+                # rare or common across the product, not per field, and title counts most.
+                {"combined_fields": {"query": q, "fields": TEXT_FIELDS}},
+                # A bonus when every word of the query is found somewhere in the product.
                 {
-                    "multi_match": {
+                    "combined_fields": {
                         "query": q,
-                        "fields": ["title^3", "category.name^1.5", "description^0.5"],
-                        "type": "best_fields",
-                        "tie_breaker": 0.3,
-                        "fuzziness": "AUTO",
-                        "prefix_length": 1,
+                        "fields": TEXT_FIELDS,
+                        "minimum_should_match": "100%",
+                        "boost": 3,
                     }
                 },
-                # Whole, unstemmed title words: an exact word beats a typo or a stem sibling.
-                {"match": {"title.words": {"query": q, "boost": 2}}},
-                # Partial words ("mil" for "Milk"), weakest so whole words rank above them.
-                {"match": {"title.prefix": {"query": q, "boost": 1}}},
+                # Any title word, or the last one as a prefix, lifts a product by a constant:
+                # title matches, even partial ones, rank above matches elsewhere only.
+                {
+                    "constant_score": {
+                        "boost": 10,
+                        "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
+                    }
+                },
                 {"match_phrase": {"title": {"query": q, "boost": 2}}},
+                # Typos, against unstemmed title words: the stemmer can take a word too far from
+                # its misspelling ("Greek" is indexed as "greece", three edits from "grek").
+                {
+                    "match": {
+                        "title.words": {
+                            "query": q,
+                            "fuzziness": "AUTO",
+                            "prefix_length": 0,
+                            "boost": 1,
+                        }
+                    }
+                },
+                # Compounds written apart or together ("tshirt", "t shirt").
+                {"match": {"title.joined": {"query": q, "boost": 1}}},
+                # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so
+                # whole words rank above partial ones.
+                {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
                 # The whole title, normalised: an exact title match comes first.
                 {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
             ],
@@ -201,6 +242,9 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
         price["lte"] = float(query.max_price)
     if price:
         filters.append({"range": {"price": price}})
+    if query.brands:
+        # brand.raw's normaliser folds the case of these values too.
+        filters.append({"terms": {"brand.raw": [" ".join(b.split()) for b in query.brands]}})
     if query.in_stock is True:
         filters.append(_availability(query.store_id))
     elif query.in_stock is False:
@@ -222,6 +266,11 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
                 "aggs": {"name": {"terms": {"field": "category.name.raw", "size": 1}}},
             },
             "price_ranges": {"range": {"field": "price", "ranges": _price_ranges()}},
+            # Buckets by the case-folded brand; each named by its most common spelling as stored.
+            "brands": {
+                "terms": {"field": "brand.raw", "size": BRAND_FACET_SIZE},
+                "aggs": {"name": {"terms": {"field": "brand.name", "size": 1}}},
+            },
             "in_stock": {"filter": _availability(query.store_id)},
         },
     }
@@ -236,15 +285,16 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
             "highlight_query": {
                 "bool": {
                     "should": [
-                        {"match": {field: query.q}}
-                        for field in ("title", "title.words", "title.prefix")
+                        {"match": {"title": query.q}},
+                        {"match": {"title.words": query.q}},
+                        {"match_bool_prefix": {"title.words": query.q}},
                     ]
                 }
             },
             "fields": {
                 "title": {
                     "number_of_fragments": 0,
-                    "matched_fields": ["title", "title.words", "title.prefix"],
+                    "matched_fields": ["title", "title.words"],
                 }
             },
         }
@@ -328,7 +378,19 @@ def _facets(aggs: dict[str, Any]) -> SearchFacets:
         )
     ]
     return SearchFacets(
-        categories=categories, price_ranges=price_ranges, in_stock=aggs["in_stock"]["doc_count"]
+        categories=categories,
+        price_ranges=price_ranges,
+        brands=[_brand_count(bucket) for bucket in aggs["brands"]["buckets"]],
+        in_stock=aggs["in_stock"]["doc_count"],
+    )
+
+
+def _brand_count(bucket: dict[str, Any]) -> BrandCount:
+    # Every document of a bucket holds the brand, so it has a spelling as stored (the most
+    # common one comes first); the case-folded key is only a fallback.
+    spellings = bucket["name"]["buckets"]
+    return BrandCount(
+        name=spellings[0]["key"] if spellings else bucket["key"], count=bucket["doc_count"]
     )
 
 

@@ -11,6 +11,7 @@ from searchindex.search import SORTS, ProductHit, SearchFacets
 from searchindex.selectors import MAX_ID, store_exists
 
 SUGGEST_MIN_LENGTH = 3
+MAX_BRANDS = 20
 
 
 class QueryTooShort(AisleError):
@@ -37,7 +38,8 @@ class ProductSearchInputSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         max_length=200,
-        help_text="Free text, matched against title (strongest), category name and description.",
+        help_text="Free text, matched against title (strongest), brand, category name, "
+        "attributes and description.",
     )
     category = serializers.CharField(
         required=False,
@@ -64,6 +66,13 @@ class ProductSearchInputSerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="Adds that store's current `inventory_quantity` to every row; 400 if unknown.",
     )
+    brand = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        max_length=MAX_BRANDS,
+        help_text="A brand name, case-insensitive; repeat for several brands (any of them). "
+        "An unknown brand gives an empty page.",
+    )
     in_stock = LenientCaseChoiceField(
         choices=["true", "false", "1", "0"],
         required=False,
@@ -86,6 +95,9 @@ class ProductSearchInputSerializer(serializers.Serializer):
         low, high = attrs.get("min_price"), attrs.get("max_price")
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"min_price": ["Must not exceed max_price."]})
+        if "brand" in attrs:
+            # Spaces as the importer stores brands; `ProductSearchQuery` takes a tuple.
+            attrs["brands"] = tuple(dict.fromkeys(" ".join(b.split()) for b in attrs.pop("brand")))
         return attrs
 
 
@@ -163,6 +175,11 @@ class CategoryFacetSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class BrandFacetSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The brand as stored.")
+    count = serializers.IntegerField()
+
+
 class PriceRangeFacetSerializer(serializers.Serializer):
     # `from` is a keyword, so the field is added by name rather than declared as an attribute.
     locals()["from"] = serializers.DecimalField(
@@ -184,6 +201,9 @@ class PriceRangeFacetSerializer(serializers.Serializer):
 class SearchFacetsSerializer(serializers.Serializer):
     categories = CategoryFacetSerializer(many=True)
     price_ranges = PriceRangeFacetSerializer(many=True)
+    brands = BrandFacetSerializer(
+        many=True, help_text="The top 20 brands of the whole result, most products first."
+    )
     in_stock = serializers.IntegerField(
         help_text="How many results are in stock at `store_id`, or anywhere without it."
     )
@@ -195,6 +215,15 @@ class ProductSearchPageSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     results = ProductSearchRowSerializer(many=True)
     facets = SearchFacetsSerializer(help_text="Counts over the whole result, not just the page.")
+    did_you_mean = serializers.CharField(
+        allow_null=True,
+        help_text="A corrected query when the words typed are not in the catalogue's "
+        "vocabulary and the correction finds clearly more; else null.",
+    )
+    relaxed = serializers.BooleanField(
+        help_text="True when the query as typed found nothing and a relaxed query (never "
+        "relaxed filters) produced the results."
+    )
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
         # Built by hand: DRF's per-field machinery (copying nested fields, one call per value)
@@ -215,8 +244,11 @@ class ProductSearchPageSerializer(serializers.Serializer):
                     {"from": money(row.from_), "to": money(row.to), "count": row.count}
                     for row in facets.price_ranges
                 ],
+                "brands": [{"name": row.name, "count": row.count} for row in facets.brands],
                 "in_stock": facets.in_stock,
             },
+            "did_you_mean": instance["did_you_mean"],
+            "relaxed": instance["relaxed"],
         }
 
 

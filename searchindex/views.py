@@ -1,5 +1,6 @@
 """Search and suggest endpoints: parse the query string, call search, serialize."""
 
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -20,9 +21,15 @@ from searchindex.serializers import (
 )
 
 
-def _present(request: Request) -> dict[str, str]:
-    """Query parameters with a value: `?min_price=` means the same as no `min_price`."""
-    return {name: value for name, value in request.query_params.items() if value != ""}
+def _present(request: Request) -> QueryDict:
+    """Query parameters with a value: `?min_price=` means the same as no `min_price`. A QueryDict,
+    so a repeatable parameter (`?brand=A&brand=B`) keeps every value."""
+    present = QueryDict(mutable=True)
+    for name, values in request.query_params.lists():
+        kept = [value for value in values if value != ""]
+        if kept:
+            present.setlist(name, kept)
+    return present
 
 
 class ProductSearchView(APIView):
@@ -51,6 +58,8 @@ class ProductSearchView(APIView):
         body = {
             **paginator.page_body(request, page, count=result.count, results=result.hits),
             "facets": result.facets,
+            "did_you_mean": result.did_you_mean,
+            "relaxed": result.relaxed,
         }
         return Response(ProductSearchPageSerializer(body).data)
 

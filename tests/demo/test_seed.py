@@ -33,7 +33,15 @@ def seed(*args: str) -> str:
 def snapshot() -> tuple[list[tuple], list[tuple], list[tuple]]:
     products = list(
         Product.objects.order_by("id").values_list(
-            "id", "title", "price", "category__slug", "description"
+            "id",
+            "title",
+            "price",
+            "category__slug",
+            "description",
+            "sku",
+            "brand",
+            "attributes",
+            "popularity",
         )
     )
     stores = list(Store.objects.order_by("id").values_list("id", "name"))
@@ -95,6 +103,27 @@ def test_default_seed_meets_the_promised_minimums():
         assert product.title.split()[0] in product.description
     assert len({p.title for p in products}) == 1000
     assert "Seeded 15 categories, 1,000 products, 20 stores" in output
+
+
+@pytest.mark.django_db
+def test_seed_fills_sku_brand_attributes_and_a_skewed_popularity():
+    seed("--products", "1000", "--stores", "1", "--seed", "11")
+    products = list(Product.objects.order_by("id"))
+
+    assert [p.sku for p in products] == [f"SEED-{n:07d}" for n in range(1, 1001)]
+    for product in products:
+        assert product.brand in BRANDS
+        assert product.title.startswith(product.brand + " "), product.title
+        size = product.attributes["size"]
+        assert size in SIZES
+        assert PACK_SUFFIX.sub("", product.title).endswith(" " + size)
+        pack = PACK_SUFFIX.search(product.title)
+        assert product.attributes.get("pack") == (int(pack.group(1)) if pack else None)
+        assert product.popularity >= 0
+    # Sales are skewed: the best-selling fifth sells most of the units, the median few.
+    sales = sorted((p.popularity for p in products), reverse=True)
+    assert sum(sales[:200]) > 0.6 * sum(sales)
+    assert sales[500] < sum(sales) / len(sales)
 
 
 @pytest.mark.django_db

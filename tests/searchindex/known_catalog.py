@@ -25,6 +25,16 @@ PRODUCTS = [
     ("Coffee Beans", "beverages", "500.00", "Arabica, medium roast"),
     ("Butter Cookies", "bakery", "100.00", "Crisp and buttery"),
 ]
+# title -> brand; the rest have none.
+BRANDS = {
+    "Milk": "Amul",
+    "Greek Yogurt": "Amul",
+    "Chocolate Bar": "Amul",
+    "Milk Bread": "Britannia",
+    "Butter Cookies": "Britannia",
+    "Potato Chips": "Lay's",
+    "Masala Chai": "Tata Tea",
+}
 CATEGORIES = {
     "dairy": "Dairy",
     "beverages": "Beverages",
@@ -61,6 +71,7 @@ def build_known_catalog() -> KnownCatalog:
             category=categories[slug],
             price=Decimal(price),
             description=description,
+            brand=BRANDS.get(title, ""),
             created_at=START + timedelta(days=day),
         )
         for day, (title, slug, price, description) in enumerate(PRODUCTS)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from searchindex.documents import ALIAS, ANY_STORE, ProductDocument
+from searchindex.documents import ALIAS, ANY_STORE, ProductDocument, attribute_text
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,17 @@ def suggestions(es, prefix: str, store: str = ANY_STORE) -> list[str]:
 def test_indexed_document_has_every_field_with_values_from_postgres(es, index_products):
     category = CategoryFactory(name="Dairy", slug="dairy")
     product = ProductFactory(
-        title="Greek Yogurt", description="Thick", price=Decimal("90.50"), category=category
+        title="Greek Yogurt",
+        description="Thick",
+        price=Decimal("90.50"),
+        category=category,
+        brand="Epigamia",
+        attributes={
+            "category_path": "Food > Dairy",
+            "bullet_points": "High protein",
+            "vegan": False,
+        },
+        popularity=12.5,
     )
     in_stock, sold_out = StoreFactory(), StoreFactory()
     InventoryFactory(product=product, store=in_stock, quantity=3)
@@ -45,16 +55,22 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
         "id",
         "title",
         "description",
+        "brand",
+        "attributes",
         "category",
         "price",
         "price_text",
         "created_at",
+        "popularity",
         "in_stock_store_ids",
         "suggest",
     }
     assert source["id"] == product.pk
     assert source["title"] == "Greek Yogurt"
     assert source["description"] == "Thick"
+    assert source["brand"] == "Epigamia"
+    assert sorted(source["attributes"].split("\n")) == ["Food > Dairy", "High protein"]
+    assert source["popularity"] == 12.5
     assert source["category"] == {"id": category.pk, "name": "Dairy", "slug": "dairy"}
     assert source["price"] == 90.5
     assert source["price_text"] == "90.50"
@@ -67,11 +83,24 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
     ]
 
 
-def test_index_mapping_has_sort_autocomplete_and_completion_fields(es, product_index):
+def test_index_mapping_has_exact_word_joined_brand_and_completion_fields(es, product_index):
     mapping = next(iter(es.indices.get_mapping(index=ALIAS).values()))["mappings"]["properties"]
 
-    assert mapping["title"]["fields"]["raw"] == {"type": "keyword", "normalizer": "aisle_lowercase"}
-    assert mapping["title"]["fields"]["prefix"]["analyzer"] == "aisle_autocomplete"
+    assert mapping["title"]["fields"]["raw"] == {
+        "type": "keyword",
+        "normalizer": "aisle_lowercase",
+        "doc_values": False,
+    }
+    assert mapping["title"]["fields"]["words"]["analyzer"] == "aisle_words"
+    assert mapping["title"]["fields"]["joined"]["search_analyzer"] == "aisle_joined_search"
+    assert "prefix" not in mapping["title"]["fields"]
+    assert mapping["brand"]["fields"]["raw"]["normalizer"] == "aisle_lowercase"
+    assert mapping["brand"]["fields"]["name"] == {"type": "keyword", "index": False}
+    assert mapping["popularity"]["type"] == "float"
+    # combined_fields scores these as one field, which needs one search analyzer for all.
+    searched = [mapping[name] for name in ("title", "brand", "attributes", "description")]
+    searched.append(mapping["category"]["properties"]["name"])
+    assert {field["search_analyzer"] for field in searched} == {"aisle_text_search"}
     assert mapping["category"]["properties"]["slug"]["type"] == "keyword"
     assert mapping["category"]["properties"]["name"]["fields"]["raw"]["type"] == "keyword"
     assert mapping["in_stock_store_ids"]["type"] == "integer"
@@ -104,6 +133,29 @@ def test_title_analyzer_folds_accents_both_ways(es, index_products):
 
     assert titles_matching(es, {"match": {"title": "creme fraiche"}}) == ["Crème Fraîche"]
     assert titles_matching(es, {"match": {"title": "jalapeño"}}) == ["Jalapeno Chips"]
+
+
+def test_possessives_are_dropped_before_stemming(es, index_products):
+    ProductFactory(title="Lay's Classic Chips")
+    index_products()
+
+    assert titles_matching(es, {"match": {"title": "lays"}}) == ["Lay's Classic Chips"]
+    assert titles_matching(es, {"match": {"title": "lay"}}) == ["Lay's Classic Chips"]
+
+
+def test_joined_title_pairs_match_a_compound_written_together(es, index_products):
+    ProductFactory(title="Cotton T Shirt")
+    ProductFactory(title="Cotton Shirt")
+    index_products()
+
+    assert titles_matching(es, {"match": {"title.joined": "tshirt"}}) == ["Cotton T Shirt"]
+
+
+def test_attribute_text_is_the_values_one_per_line_without_names_or_booleans():
+    attributes = {"colour": "Black", "sizes": ["S", "M"], "weight_g": 500, "vegan": True}
+
+    assert attribute_text(attributes) == "Black\nS\nM\n500"
+    assert attribute_text({}) == ""
 
 
 def test_synonyms_apply_at_search_time(es, index_products):

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from elasticsearch.dsl.connections import connections as es_connections
 
 from inventory.models import Inventory
-from searchindex.documents import ALIAS
+from searchindex.documents import ALIAS, ProductDocument
 from tests.config.test_errors import assert_envelope
 from tests.factories import ProductFactory
-from tests.searchindex.known_catalog import PRODUCTS, KnownCatalog, build_known_catalog
+from tests.searchindex.known_catalog import BRANDS, PRODUCTS, KnownCatalog, build_known_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,13 @@ def test_search_is_case_insensitive(api_client, catalog):
 def test_typos_are_tolerated(api_client, catalog):
     assert titles(search(api_client, q="mlik"))[0] == "Milk"
     assert titles(search(api_client, q="yoghurtt"))[0] == "Greek Yogurt"
+    assert titles(search(api_client, q="almoed milk"))[0] == "Almond Milk"
+
+
+def test_typos_are_matched_against_unstemmed_words(api_client, catalog):
+    # The stemmer indexes "Greek" as "greece", three edits from "grek": typo tolerance on
+    # stems would find nothing here.
+    assert titles(search(api_client, q="grek"))[:1] == ["Greek Yogurt"]
 
 
 def test_stemming_matches_plural_and_singular(api_client, catalog):
@@ -111,10 +118,17 @@ def test_default_sort_with_q_is_relevance(api_client, catalog):
 
 
 def test_relevance_ties_are_broken_by_id(api_client, catalog):
-    body = search(api_client, q="beverages")  # a category-only match: every score is equal
-    ids = [row["id"] for row in body["results"]]
-    assert len(ids) == 4
-    assert ids == sorted(ids)
+    beverages = catalog.categories["beverages"]
+    twins = [
+        ProductFactory(title="Twin Pack Tea", description="Same leaves", category=beverages)
+        for _ in range(3)
+    ]
+    # Identical searchable fields score the same. Indexed newest first, each in its own segment,
+    # so the index's own order is the reverse of id order: only the tie-break restores it.
+    for twin in reversed(twins):
+        ProductDocument().update(twin, refresh=True)
+    rows = search(api_client, q="twin pack tea")["results"]
+    assert [row["id"] for row in rows[:3]] == [twin.id for twin in twins]
 
 
 def test_sort_by_price_ascending_ties_by_id(api_client, catalog, index_products):
@@ -174,6 +188,45 @@ def test_unknown_category_gives_an_empty_page_not_an_error(api_client, catalog):
     assert body["results"] == []
     assert body["next"] is None
     assert body["facets"]["in_stock"] == 0
+
+
+def brand_titles(*brands: str) -> set[str]:
+    return {title for title, brand in BRANDS.items() if brand in brands}
+
+
+@pytest.mark.parametrize("value", ["Amul", "amul", "AMUL", "  amul "])
+def test_brand_filter_is_the_exact_name_case_insensitively(api_client, catalog, value):
+    body = search(api_client, brand=value, page_size=100)
+    assert set(titles(body)) == brand_titles("Amul")
+
+
+def test_brand_filter_repeated_keeps_any_of_the_brands(api_client, catalog):
+    body = search(api_client, brand=["Amul", "BRITANNIA"], page_size=100)
+    assert set(titles(body)) == brand_titles("Amul", "Britannia")
+    assert body["count"] == 5
+
+
+def test_brand_filter_names_whole_brands_only(api_client, catalog):
+    assert titles(search(api_client, brand="Tata Tea")) == ["Masala Chai"]
+    assert search(api_client, brand="Tata")["count"] == 0  # a word of a brand is not the brand
+    assert titles(search(api_client, brand="lay's")) == ["Potato Chips"]
+
+
+def test_unknown_brand_gives_an_empty_page_not_an_error(api_client, catalog):
+    body = search(api_client, brand="No Such Brand")
+    assert (body["count"], body["results"], body["next"]) == (0, [], None)
+    assert body["facets"]["brands"] == []
+
+
+def test_brand_filter_combines_with_the_text_and_other_filters(api_client, catalog):
+    assert titles(search(api_client, q="milk", brand="britannia")) == ["Milk Bread"]
+    assert titles(search(api_client, q="milk", brand="amul", category="dairy")) == ["Milk"]
+    assert search(api_client, brand="amul", min_price="100")["count"] == 0
+
+
+def test_brand_filter_is_kept_in_the_page_links(api_client, catalog):
+    body = search(api_client, brand=["amul", "britannia"], page_size=2)
+    assert parse_qs(urlsplit(body["next"]).query)["brand"] == ["amul", "britannia"]
 
 
 def test_price_bounds_are_inclusive(api_client, catalog):
@@ -292,6 +345,39 @@ def test_facets_count_the_whole_result_not_just_the_page(api_client, catalog):
     assert facets["in_stock"] == len(IN_STOCK_ANYWHERE)
 
 
+def test_brands_facet_counts_the_whole_result_by_brand(api_client, catalog):
+    body = search(api_client, page_size=1)
+    # Most products first, ties by name; products without a brand are in no bucket.
+    assert body["facets"]["brands"] == [
+        {"name": "Amul", "count": 3},
+        {"name": "Britannia", "count": 2},
+        {"name": "Lay's", "count": 1},
+        {"name": "Tata Tea", "count": 1},
+    ]
+    milk = search(api_client, q="milk")["facets"]["brands"]
+    assert milk == [{"name": "Amul", "count": 2}, {"name": "Britannia", "count": 1}]
+
+
+def test_brands_facet_counts_spellings_together_under_the_one_most_stored(
+    api_client, catalog, index_products
+):
+    ProductFactory(title="Butter", brand="AMUL")
+    index_products()
+    brands = search(api_client, brand="amul")["facets"]["brands"]
+    assert brands == [{"name": "Amul", "count": 4}]
+
+
+def test_brands_facet_lists_the_top_20(api_client, catalog, index_products):
+    for n in range(25):
+        ProductFactory.create_batch(2 if n < 5 else 1, title=f"Widget {n}", brand=f"Maker {n:02d}")
+    index_products()
+    brands = search(api_client, q="widget")["facets"]["brands"]
+    assert len(brands) == 20
+    assert [row["name"] for row in brands[:5]] == [f"Maker {n:02d}" for n in range(5)]
+    assert {row["count"] for row in brands[:5]} == {2}
+    assert {row["count"] for row in brands[5:]} == {1}
+
+
 def test_price_ranges_partition_the_price_line(api_client, catalog):
     ranges = search(api_client)["facets"]["price_ranges"]
     assert ranges[0]["from"] is None
@@ -313,6 +399,14 @@ def test_facets_follow_the_filters(api_client, catalog):
         {"id": catalog.categories["dairy"].id, "name": "Dairy", "count": 3}
     ]
     assert body["facets"]["in_stock"] == 2  # Milk and Almond Milk at north; not Greek Yogurt
+    assert body["facets"]["brands"] == [{"name": "Amul", "count": 2}]
+
+
+def test_every_search_answers_did_you_mean_and_relaxed(api_client, catalog):
+    for params in ({"q": "milk"}, {}, {"q": "zzzzqqqq"}, {"brand": "amul"}):
+        body = search(api_client, **params)
+        assert (body["did_you_mean"], body["relaxed"]) == (None, False)
+        assert "query_used" not in body
 
 
 def test_title_matches_are_highlighted(api_client, catalog):
@@ -320,6 +414,13 @@ def test_title_matches_are_highlighted(api_client, catalog):
     assert rows["Almond Milk"]["highlight"] == {"title": "Almond <em>Milk</em>"}
     assert rows["Chocolate Bar"]["highlight"] == {}  # matched in its description only
     assert all(row["highlight"] == {} for row in search(api_client)["results"])
+
+
+def test_partial_and_stemmed_words_are_highlighted_whole(api_client, catalog):
+    rows = {row["title"]: row for row in search(api_client, q="choc")["results"]}
+    assert rows["Chocolate Bar"]["highlight"] == {"title": "<em>Chocolate</em> Bar"}
+    rows = {row["title"]: row for row in search(api_client, q="cookie")["results"]}
+    assert rows["Butter Cookies"]["highlight"] == {"title": "Butter <em>Cookies</em>"}
 
 
 def test_highlight_escapes_the_title(api_client, catalog, index_products):
@@ -429,6 +530,9 @@ def test_results_beyond_the_10000th_are_not_pageable(api_client, catalog):
         ({"page_size": "0"}, "page_size"),
         ({"page_size": "1.5"}, "page_size"),
         ({"q": "x" * 201}, "q"),
+        ({"brand": "b" * 101}, "brand"),
+        ({"brand": "   "}, "brand"),
+        ({"brand": [f"Brand {n}" for n in range(21)]}, "brand"),
     ],
 )
 def test_bad_parameters_are_400(api_client, params, field):
@@ -444,7 +548,7 @@ def test_unknown_store_is_400(api_client, catalog):
 
 
 def test_empty_parameters_mean_absent(api_client, catalog):
-    body = search(api_client, q="", min_price="", sort="", in_stock="", category="")
+    body = search(api_client, q="", min_price="", sort="", in_stock="", category="", brand="")
     assert body["count"] == len(PRODUCTS)
 
 
@@ -564,11 +668,21 @@ def test_schema_documents_parameters_and_responses(api_client):
         "max_price",
         "store_id",
         "in_stock",
+        "brand",
         "sort",
         "page",
         "page_size",
     }
+    brand = next(param for param in search_op["parameters"] if param["name"] == "brand")
+    assert brand["schema"]["type"] == "array"
+    assert brand.get("explode", True)  # ?brand=A&brand=B
     assert {"200", "400", "404", "429", "503"} <= set(search_op["responses"])
+    page = search_op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    components = response.json()["components"]["schemas"]
+    page_schema = components[page.rsplit("/", 1)[1]]
+    assert {"facets", "did_you_mean", "relaxed"} <= set(page_schema["required"])
+    facets = components[page_schema["properties"]["facets"]["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert "brands" in facets["required"]
     suggest_op = paths["/api/search/suggest/"]["get"]
     assert {param["name"] for param in suggest_op["parameters"] if param["in"] == "query"} == {
         "q",
