@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance fuzz drills load
+.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ bench-import: services venv ## import_catalog on 100,000 generated JSON lines: f
 
 bench-relevance: services venv ## NDCG@10 on the ESCI human judgments: Aisle's search vs plain BM25
 	$(PY) bench/relevance.py
+
+bench-scale: services venv ## Seed, rebuild, index size, heap, search, suggest, lag at 10k/100k/1M (30 min budget)
+	$(PY) bench/scale.py $${SCALE_ARGS:-}
 
 drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic) + invariants
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}

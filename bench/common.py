@@ -4,10 +4,12 @@ import http.client
 import itertools
 import math
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import psycopg
 import redis
@@ -399,3 +401,184 @@ def redis_delete(url: str, *patterns: str) -> None:
         keys = list(client.scan_iter(match=pattern, count=1000))
         for start in range(0, len(keys), 500):
             client.delete(*keys[start : start + 500])
+
+
+# --- the search workload ---------------------------------------------------------------------
+
+
+def search_mix(store_ids: list[int]) -> list[dict[str, str]]:
+    """A fixed mix: text alone, text with filters and a store, typos, and filter-only listings."""
+    first, second, third = (str(store_id) for store_id in store_ids[:3])
+    return [
+        {"q": "milk"},
+        {"q": "green tea"},
+        {"q": "basmati rice", "sort": "price"},
+        {"q": "shampoo", "store_id": first},
+        {"q": "chocolate", "category": "chocolates-sweets", "max_price": "500"},
+        {"q": "mango juice", "in_stock": "true", "store_id": second},
+        {"q": "biscuits", "min_price": "50", "max_price": "200"},
+        {"q": "choclate"},
+        {"q": "sunflower oil", "sort": "-price"},
+        {"q": "amul butter", "in_stock": "true"},
+        {"category": "dairy"},
+        {"category": "snacks", "store_id": third, "in_stock": "true"},
+        {"min_price": "100", "max_price": "300", "sort": "price"},
+        {"q": "ice cream", "category": "Frozen"},
+        {"q": "rice", "page": "3"},
+        {"q": "turmeric powder", "store_id": first},
+        {"q": "ginger", "sort": "newest"},
+    ]
+
+
+def suggest_prefixes(titles: Sequence[str], count: int, *, seed: int) -> list[str]:
+    """Distinct prefixes people type: 3 to 7 letters of title words, first words most."""
+    rng = random.Random(seed)
+    titles = rng.sample(list(titles), min(len(titles), count * 4))
+    prefixes: list[str] = []
+    seen: set[str] = set()
+    for title in titles:
+        words = [word for word in title.lower().split() if word.isalpha() and len(word) >= 3]
+        if not words:
+            continue
+        word = words[0] if rng.random() < 0.6 else rng.choice(words)
+        prefix = word[: rng.randint(3, min(7, len(word)))]
+        if prefix not in seen:
+            seen.add(prefix)
+            prefixes.append(prefix)
+        if len(prefixes) == count:
+            break
+    return prefixes
+
+
+def api_get(port: int, path: str, params: dict[str, str]) -> bytes:
+    # gunicorn's sync workers close every connection, so each request opens one, like a client.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", f"{path}?{urlencode(params)}")
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path} {params}: {response.status} {body[:200]!r}")
+    return body
+
+
+# --- commit-to-search lag --------------------------------------------------------------------
+# These need Django set up with the benchmark's settings. This module is imported before the
+# benchmarks set their environment, so the project's modules are imported when called.
+
+
+def visible_titles(titles: list[str]) -> set[str]:
+    """Which of `titles` a search on the products alias finds now."""
+    from elasticsearch.dsl.connections import connections
+
+    from searchindex.documents import ALIAS
+
+    if not titles:
+        return set()
+    hits = connections.get_connection().search(
+        index=ALIAS,
+        query={"terms": {"title.raw": [title.lower() for title in titles]}},
+        source=["title"],
+        size=len(titles),
+    )["hits"]["hits"]
+    return {hit["_source"]["title"] for hit in hits}
+
+
+def title_change(product_id: int, title: str) -> None:
+    from django.db import transaction
+
+    from catalog.models import Product
+
+    with transaction.atomic():
+        product = Product.objects.get(pk=product_id)
+        product.title = title
+        product.save(update_fields=["title", "updated_at"])
+
+
+def wait_until_visible(title: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if visible_titles([title]):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def sync_lag(
+    *, changes: int, rate: float, env: Mapping[str, str], say: Callable[[str], None] = print
+) -> list[float]:
+    """Seconds from commit to visible in a search, for each of `changes` title changes.
+
+    A real Celery worker and beat (subprocesses with `env`) drain the outbox while this process
+    commits the changes at `rate` per second; a poller searches for the new titles and records
+    when each becomes visible. The original titles are restored (and queued) at the end.
+    """
+    from django.db import transaction
+
+    from catalog.models import Product
+    from catalog.signals import products_bulk_changed
+
+    product_ids = list(Product.objects.order_by("?").values_list("id", flat=True)[: changes + 1])
+    originals = dict(Product.objects.filter(pk__in=product_ids).values_list("id", "title"))
+    run = f"{time.time_ns() % 10**9:09d}"
+    with tempfile.TemporaryDirectory(prefix="aisle-bench-lag-") as workdir:
+        workers = [
+            Celery("worker", "--loglevel", "WARNING", "--concurrency", "2", env=env),
+            Celery(
+                *("beat", "--loglevel", "WARNING"),
+                *("--schedule", str(Path(workdir) / "celerybeat-schedule")),
+                env=env,
+            ),
+        ]
+        try:
+            # Warm-up: the first change is visible once the worker is up and draining.
+            warm_title = f"Lagprobe {run} warmup"
+            title_change(product_ids[0], warm_title)
+            if not wait_until_visible(warm_title, timeout=60):
+                raise SystemExit("sync lag: the worker never drained the warm-up change")
+            say(f"worker and beat up; committing {changes} changes at {rate:g}/s ...")
+            return _lag_measure(product_ids[1:], run, rate)
+        finally:
+            with transaction.atomic():
+                for pk, title in originals.items():
+                    Product.objects.filter(pk=pk).update(title=title)
+                products_bulk_changed.send(sender=Product, product_ids=list(originals))
+            stop_all(*workers)
+
+
+def _lag_measure(product_ids: list[int], run: str, rate: float) -> list[float]:
+    committed: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set() or len(seen) < len(committed):
+            with lock:
+                waiting = [title for title in committed if title not in seen]
+            for title in visible_titles(waiting):
+                seen.setdefault(title, time.perf_counter())
+            if done.is_set() and time.perf_counter() - last_commit[0] > 30:
+                break  # anything still missing after 30 s is reported as missing
+            time.sleep(0.02)
+
+    last_commit = [time.perf_counter()]
+    poller = threading.Thread(target=poll)
+    poller.start()
+    interval = 1 / rate
+    try:
+        for i, pk in enumerate(product_ids):
+            title = f"Lagprobe {run} {i}"
+            title_change(pk, title)
+            now = time.perf_counter()
+            with lock:
+                committed[title] = now
+            last_commit[0] = now
+            time.sleep(max(0.0, interval - (time.perf_counter() - now)))
+    finally:
+        done.set()
+        poller.join()
+    missing = [title for title in committed if title not in seen]
+    if missing:
+        raise SystemExit(f"sync lag: {len(missing)} changes never became visible: {missing[:5]}")
+    return [seen[title] - committed[title] for title in committed]

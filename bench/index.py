@@ -23,20 +23,17 @@ redis://127.0.0.1:6379/13), whose Celery keys are removed at the end.
 import argparse
 import os
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
-    Celery,
     database_prepare,
     load_average,
     percentile,
     redis_delete,
-    stop_all,
+    sync_lag,
 )
 
 PRODUCTS = 100_000
@@ -67,12 +64,9 @@ import django  # noqa: E402 - settings come from the environment set just above
 
 django.setup()
 
-from django.db import transaction  # noqa: E402
 from elasticsearch.dsl.connections import connections  # noqa: E402
 from elasticsearch.helpers import parallel_bulk  # noqa: E402
 
-from catalog.models import Product  # noqa: E402
-from catalog.signals import products_bulk_changed  # noqa: E402
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
 from searchindex.models import PendingIndexUpdate  # noqa: E402
 from searchindex.rebuild import (  # noqa: E402
@@ -169,63 +163,8 @@ def throughput(args: argparse.Namespace) -> None:
 # --- (c): sync lag with a real worker and beat --------------------------------------------------
 
 
-def visible_titles(titles: list[str]) -> set[str]:
-    if not titles:
-        return set()
-    hits = es_client().search(
-        index=ALIAS,
-        query={"terms": {"title.raw": [title.lower() for title in titles]}},
-        source=["title"],
-        size=len(titles),
-    )["hits"]["hits"]
-    return {hit["_source"]["title"] for hit in hits}
-
-
-def title_change(product_id: int, title: str) -> None:
-    with transaction.atomic():
-        product = Product.objects.get(pk=product_id)
-        product.title = title
-        product.save(update_fields=["title", "updated_at"])
-
-
-def wait_until_visible(title: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if visible_titles([title]):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def sync_lag(args: argparse.Namespace) -> None:
-    product_ids = list(
-        Product.objects.order_by("?").values_list("id", flat=True)[: args.changes + 1]
-    )
-    originals = dict(Product.objects.filter(pk__in=product_ids).values_list("id", "title"))
-    run = f"{time.time_ns() % 10**9:09d}"
-    with tempfile.TemporaryDirectory(prefix="aisle-bench-index-") as workdir:
-        workers = [
-            Celery("worker", "--loglevel", "WARNING", "--concurrency", "2", env=os.environ),
-            Celery(
-                *("beat", "--loglevel", "WARNING"),
-                *("--schedule", str(Path(workdir) / "celerybeat-schedule")),
-                env=os.environ,
-            ),
-        ]
-        try:
-            # Warm-up: the first change is visible once the worker is up and draining.
-            warm_title = f"Lagprobe {run} warmup"
-            title_change(product_ids[0], warm_title)
-            if not wait_until_visible(warm_title, timeout=60):
-                raise SystemExit("sync lag: the worker never drained the warm-up change")
-            say(f"worker and beat up; committing {args.changes} changes at {args.rate}/s ...")
-            lags = measure(product_ids[1:], run, args)
-        finally:
-            with transaction.atomic():
-                for pk, title in originals.items():
-                    Product.objects.filter(pk=pk).update(title=title)
-                products_bulk_changed.send(sender=Product, product_ids=list(originals))
-            stop_all(*workers)
+def lag(args: argparse.Namespace) -> None:
+    lags = sync_lag(changes=args.changes, rate=args.rate, env=os.environ, say=say)
     p50, p95, p99 = (percentile(lags, p) for p in (50, 95, 99))
     say(
         f"RESULT sync lag commit -> visible in a search over {len(lags)} changes: "
@@ -233,44 +172,6 @@ def sync_lag(args: argparse.Namespace) -> None:
         f"(refresh interval {os.environ.get('ELASTICSEARCH_REFRESH_INTERVAL', '1s')}, "
         f"target p99 <= 1.5 s)"
     )
-
-
-def measure(product_ids: list[int], run: str, args: argparse.Namespace) -> list[float]:
-    committed: dict[str, float] = {}
-    seen: dict[str, float] = {}
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def poll() -> None:
-        while not done.is_set() or len(seen) < len(committed):
-            with lock:
-                waiting = [title for title in committed if title not in seen]
-            for title in visible_titles(waiting):
-                seen.setdefault(title, time.perf_counter())
-            if done.is_set() and time.perf_counter() - last_commit[0] > 30:
-                break  # anything still missing after 30 s is reported as missing
-            time.sleep(0.02)
-
-    last_commit = [time.perf_counter()]
-    poller = threading.Thread(target=poll)
-    poller.start()
-    interval = 1 / args.rate
-    try:
-        for i, pk in enumerate(product_ids):
-            title = f"Lagprobe {run} {i}"
-            title_change(pk, title)
-            now = time.perf_counter()
-            with lock:
-                committed[title] = now
-            last_commit[0] = now
-            time.sleep(max(0.0, interval - (time.perf_counter() - now)))
-    finally:
-        done.set()
-        poller.join()
-    missing = [title for title in committed if title not in seen]
-    if missing:
-        raise SystemExit(f"sync lag: {len(missing)} changes never became visible: {missing[:5]}")
-    return [seen[title] - committed[title] for title in committed]
 
 
 def main() -> None:
@@ -294,7 +195,7 @@ def main() -> None:
         else:
             throughput(args)
         if not args.skip_lag:
-            sync_lag(args)
+            lag(args)
     finally:
         indices_drop()
         redis_delete(BROKER_URL, "celery*", "_kombu*", "unacked*", f"*{CACHE_PREFIX}*")

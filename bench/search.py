@@ -42,10 +42,13 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     CpuMeter,
     Gunicorn,
     Run,
+    api_get,
     database_prepare,
     percentile,
     redis_delete,
     run_clients,
+    search_mix,
+    suggest_prefixes,
 )
 
 PRODUCTS = 100_000
@@ -157,30 +160,6 @@ def index_drop() -> None:
 # --- the workload ----------------------------------------------------------------------------
 
 
-def search_mix(store_ids: list[int]) -> list[dict[str, str]]:
-    """A fixed mix: text alone, text with filters and a store, typos, and filter-only listings."""
-    first, second, third = (str(store_id) for store_id in store_ids[:3])
-    return [
-        {"q": "milk"},
-        {"q": "green tea"},
-        {"q": "basmati rice", "sort": "price"},
-        {"q": "shampoo", "store_id": first},
-        {"q": "chocolate", "category": "chocolates-sweets", "max_price": "500"},
-        {"q": "mango juice", "in_stock": "true", "store_id": second},
-        {"q": "biscuits", "min_price": "50", "max_price": "200"},
-        {"q": "choclate"},
-        {"q": "sunflower oil", "sort": "-price"},
-        {"q": "amul butter", "in_stock": "true"},
-        {"category": "dairy"},
-        {"category": "snacks", "store_id": third, "in_stock": "true"},
-        {"min_price": "100", "max_price": "300", "sort": "price"},
-        {"q": "ice cream", "category": "Frozen"},
-        {"q": "rice", "page": "3"},
-        {"q": "turmeric powder", "store_id": first},
-        {"q": "ginger", "sort": "newest"},
-    ]
-
-
 def search_query(params: dict[str, str]) -> ProductSearchQuery:
     fields: dict[str, Any] = {
         name: params[name] for name in ("q", "category", "sort") if name in params
@@ -199,27 +178,6 @@ def raw_search_body(params: dict[str, str]) -> bytes:
     query = search_query(params)
     ids = category_ids_matching(value=query.category) if query.category else None
     return json.dumps(product_search_body(query, category_ids=ids)).encode()
-
-
-def suggest_prefixes(count: int) -> list[str]:
-    """Distinct prefixes people type: 3 to 7 letters of title words, first words most."""
-    rng = random.Random(SEED)
-    titles = list(Product.objects.order_by("id").values_list("title", flat=True))
-    titles = rng.sample(titles, min(len(titles), count * 4))
-    prefixes: list[str] = []
-    seen: set[str] = set()
-    for title in titles:
-        words = [word for word in title.lower().split() if word.isalpha() and len(word) >= 3]
-        if not words:
-            continue
-        word = words[0] if rng.random() < 0.6 else rng.choice(words)
-        prefix = word[: rng.randint(3, min(7, len(word)))]
-        if prefix not in seen:
-            seen.add(prefix)
-            prefixes.append(prefix)
-        if len(prefixes) == count:
-            break
-    return prefixes
 
 
 # --- ILIKE baseline --------------------------------------------------------------------------
@@ -284,18 +242,6 @@ def ilike_run(conn: psycopg.Connection, params: dict[str, str]) -> None:
 
 
 # --- clients ---------------------------------------------------------------------------------
-
-
-def api_get(port: int, path: str, params: dict[str, str]) -> bytes:
-    # gunicorn's sync workers close every connection, so each request opens one, like a client.
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", f"{path}?{urlencode(params)}")
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"{path} {params}: {response.status} {body[:200]!r}")
-    return body
 
 
 class EsConnection:
@@ -551,7 +497,8 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         )
     )
 
-    prefixes = suggest_prefixes(args.prefixes)
+    titles = Product.objects.order_by("id").values_list("title", flat=True)
+    prefixes = suggest_prefixes(list(titles), args.prefixes, seed=SEED)
     say(f"suggest: {len(prefixes)} distinct prefixes, {clients} concurrent clients, interleaved")
     measured(clients, prefixes[:40], raw_suggest, EsConnection, meter)  # warm the FST
     suggest_cold, suggest_raw = interleaved(
