@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,11 +136,11 @@ def test_the_dashboard_has_a_panel_for_each_chart_the_issue_asks_for():
 class _Kibana(BaseHTTPRequestHandler):
     """Answers the import API like Kibana does and keeps what it was sent."""
 
-    received: list[tuple[str, dict[str, str], bytes]] = []
+    received: list[tuple[str, Any, bytes]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, dict(self.headers), body))
+        self.received.append((self.path, self.headers, body))
         # The file part: after its headers' blank line, up to the closing boundary.
         ndjson = body.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]
         count = sum(1 for line in ndjson.splitlines() if json.loads(line)["id"])
