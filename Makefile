@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import fuzz drills load
+.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-analytics fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ bench-index: services venv ## Rebuild docs/s vs raw parallel_bulk (100k products
 
 bench-import: services venv ## import_catalog on 100,000 generated JSON lines: first, unchanged, 10% changed
 	$(PY) bench/import.py
+
+bench-analytics: services venv ## Search API p50 with analytics off, on and with a dead sink (short run)
+	$(PY) bench/analytics.py
 
 drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic) + invariants
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}
