@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale fuzz drills load
+.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench-relevance: services venv ## NDCG@10 on the ESCI human judgments: Aisle's s
 
 bench-scale: services venv ## Seed, rebuild, index size, heap, search, suggest, lag at 10k/100k/1M (30 min budget)
 	$(PY) bench/scale.py $${SCALE_ARGS:-}
+
+bench-analytics: services venv ## Search API p50 with analytics off, on and with a dead sink (short run)
+	$(PY) bench/analytics.py
 
 drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic) + invariants
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}

@@ -224,6 +224,20 @@ SUGGEST_CACHE_SETTLE_SECONDS = float(env_str("SUGGEST_CACHE_SETTLE_SECONDS", "2"
 # Search and suggest give up after this many seconds and answer 503 instead of hanging.
 ELASTICSEARCH_SEARCH_TIMEOUT = float(env_str("ELASTICSEARCH_SEARCH_TIMEOUT", "2"))
 
+# Search analytics (searchindex/analytics.py): one event per search and suggest, buffered in
+# each process and bulk-written to the `<prefix>aisle-search-events` data stream by a daemon
+# thread. A full queue or an unreachable sink drops events; searches never wait for it.
+SEARCH_ANALYTICS_ENABLED = env_bool("SEARCH_ANALYTICS_ENABLED", True)
+SEARCH_ANALYTICS_URL = env_str("SEARCH_ANALYTICS_URL", "")  # empty: ELASTICSEARCH_URL
+# Empty: ELASTICSEARCH_INDEX_PREFIX + "aisle-search-events".
+SEARCH_ANALYTICS_DATA_STREAM = env_str("SEARCH_ANALYTICS_DATA_STREAM", "")
+SEARCH_ANALYTICS_QUEUE_SIZE = env_int("SEARCH_ANALYTICS_QUEUE_SIZE", 10000)
+SEARCH_ANALYTICS_BATCH_SIZE = env_int("SEARCH_ANALYTICS_BATCH_SIZE", 500)
+SEARCH_ANALYTICS_FLUSH_SECONDS = float(env_str("SEARCH_ANALYTICS_FLUSH_SECONDS", "1"))
+SEARCH_ANALYTICS_RETENTION_DAYS = env_int("SEARCH_ANALYTICS_RETENTION_DAYS", 30)
+# Its prune task lives beside the writer, not in a tasks.py autodiscovery would find.
+CELERY_IMPORTS = ["searchindex.analytics"]
+
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -245,6 +259,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "ordering.tasks.send_pending_order_confirmations",
         "schedule": 60.0,
         "options": {"expires": 60.0},
+    },
+    # The events' retention where Elasticsearch runs no data stream lifecycle (see analytics).
+    "searchindex-search-events-prune": {
+        "task": "searchindex.search_events_prune",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
     "ordering-idempotency-purge": {
         "task": "ordering.tasks.purge_idempotency_records",

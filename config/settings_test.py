@@ -29,3 +29,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
     "orders": "1000000/min",
     "listings": "1000000/min",
 }
+# Search analytics only where a test asks for it (tests/searchindex/test_analytics.py): the
+# Docker-less node cannot delete a data stream, so every run would otherwise leave one behind.
+SEARCH_ANALYTICS_ENABLED = False

@@ -1,5 +1,5 @@
 #!/bin/sh
-# One-shot setup for `docker compose up`: schema, demo catalog, search index, Kibana data view.
+# One-shot setup for `docker compose up`: schema, demo catalog, search index, Kibana objects.
 # Every step is safe to repeat, so the service runs on each `up` and finishes in seconds when warm.
 set -eu
 
@@ -19,7 +19,7 @@ python manage.py rebuild_index
 
 # An empty KIBANA_URL skips the step, for deployments that run no Kibana.
 if [ -n "${KIBANA_URL:-}" ]; then
-  step "Kibana data view for the products alias"
+  step "Kibana data view for the products alias; search analytics dashboard (docker/kibana)"
   python docker/kibana_data_view.py
 fi
 

@@ -1,4 +1,5 @@
-"""Create or update the Kibana data view over the products alias, waiting until Kibana answers."""
+"""Create or update the Kibana data view over the products alias, then import the saved objects
+in docker/kibana/*.ndjson (the search analytics data view and dashboard), once Kibana answers."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from pathlib import Path
 
 # A fixed id makes the step idempotent: a re-run finds the same view instead of adding a twin.
 DATA_VIEW_ID = "aisle-products"
 DATA_VIEW_NAME = "Aisle products"
 TIME_FIELD = "created_at"
 ALIAS = "products"
+SAVED_OBJECTS_DIR = Path(__file__).resolve().parent / "kibana"
+# The search events data view in the ndjson; its title gets the deployment's index prefix, like
+# the data stream's name (searchindex/analytics.py).
+EVENTS_DATA_VIEW_ID = "aisle-search-events"
+EVENTS_STREAM = "aisle-search-events"
 
 
 class KibanaError(RuntimeError):
@@ -51,6 +59,51 @@ def _request(
             return exc.code, json.loads(payload or b"{}")
         except ValueError:
             return exc.code, {"raw": payload.decode(errors="replace")[:500]}
+
+
+def saved_objects(index_prefix: str = "", directory: Path = SAVED_OBJECTS_DIR) -> bytes:
+    """Every object in `directory`/*.ndjson, the events data view retitled for `index_prefix`."""
+    lines = []
+    for path in sorted(directory.glob("*.ndjson")):
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            if obj["type"] == "index-pattern" and obj["id"] == EVENTS_DATA_VIEW_ID:
+                obj["attributes"]["title"] = f"{index_prefix}{EVENTS_STREAM}"
+            lines.append(json.dumps(obj, separators=(",", ":")))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def import_saved_objects(base_url: str, ndjson: bytes, timeout: float = 30) -> int:
+    """POST the objects to the saved objects import API; overwrite=true replaces objects with
+    the same ids, so a re-run updates instead of adding twins. Returns how many were imported."""
+    url = base_url.rstrip("/") + "/api/saved_objects/_import?overwrite=true"
+    if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
+        raise KibanaError(f"refusing a non-HTTP Kibana URL: {url}")
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="aisle.ndjson"\r\n'
+            "Content-Type: application/ndjson\r\n\r\n"
+        ).encode()
+        + ndjson
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {
+        "kbn-xsrf": "aisle-init",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310 - scheme checked above
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
+            status, answer = response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        status, answer = exc.code, {"raw": exc.read().decode(errors="replace")[:500]}
+    if status != 200 or not answer.get("success"):
+        raise KibanaError(f"importing saved objects gave HTTP {status}: {answer}")
+    return int(answer.get("successCount", 0))
 
 
 def wait_for_kibana(base_url: str, wait_seconds: float, interval: float = 3) -> None:
@@ -121,10 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_for_kibana(args.kibana_url, args.wait)
         outcome = ensure_data_view(args.kibana_url, spec)
+        print(f"[kibana] data view {spec['id']!r} over {spec['title']!r}: {outcome}")
+        imported = import_saved_objects(args.kibana_url, saved_objects(args.index_prefix))
     except (KibanaError, OSError, ValueError) as exc:
         print(f"[kibana] FAILED: {exc}", file=sys.stderr)
         return 1
-    print(f"[kibana] data view {spec['id']!r} over {spec['title']!r}: {outcome}")
+    print(f"[kibana] saved objects from {SAVED_OBJECTS_DIR.name}/*.ndjson: {imported} imported")
     return 0
 
 

@@ -122,23 +122,26 @@ class ProductSearchResult:
     # computed (always None and False for now).
     did_you_mean: str | None = None
     relaxed: bool = False
+    took_ms: int | None = None  # Elasticsearch's own `took`, for search analytics
 
 
 @dataclass(frozen=True)
 class Suggestions:
     query: str
     titles: list[str] = field(default_factory=list)
+    took_ms: int | None = None  # summed over the requests sent; None when served from the cache
 
 
 # Only what the response is built from: the completion options otherwise carry every store id
 # of their contexts, and hits their index, id, score and sort values, all parsed for nothing.
 SEARCH_FILTER_PATH = (
+    "took",
     "hits.total.value",
     "hits.hits._source",
     "hits.hits.highlight",
     "aggregations",
 )
-SUGGEST_FILTER_PATH = ("suggest.*.options._score", "suggest.*.options._source.title")
+SUGGEST_FILTER_PATH = ("took", "suggest.*.options._score", "suggest.*.options._source.title")
 
 
 def _client() -> Elasticsearch:
@@ -333,7 +336,12 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
         ids = [int(hit["_source"]["id"]) for hit in raw_hits]
         quantities = store_quantities(store_id=query.store_id, product_ids=ids)
     hits = [_hit(raw, store_id=query.store_id, quantities=quantities) for raw in raw_hits]
-    return ProductSearchResult(count=count, hits=hits, facets=_facets(response["aggregations"]))
+    return ProductSearchResult(
+        count=count,
+        hits=hits,
+        facets=_facets(response["aggregations"]),
+        took_ms=response.get("took"),
+    )
 
 
 def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int]) -> ProductHit:
@@ -440,7 +448,8 @@ def _ranked_titles(response: dict[str, Any]) -> list[str]:
     return [option["_source"]["title"] for option in options]
 
 
-def _suggest_titles(q: str, store_id: int | None) -> list[str]:
+def _suggest_titles(q: str, store_id: int | None) -> tuple[list[str], int]:
+    """The titles, and the milliseconds Elasticsearch spent on them."""
     titles: list[str] = []
     seen: set[str] = set()
 
@@ -452,13 +461,17 @@ def _suggest_titles(q: str, store_id: int | None) -> list[str]:
                 seen.add(title.casefold())
                 titles.append(title)
 
-    take(_ranked_titles(_search(product_suggest_body(q=q, store_id=store_id), SUGGEST_FILTER_PATH)))
+    response = _search(product_suggest_body(q=q, store_id=store_id), SUGGEST_FILTER_PATH)
+    took = response.get("took", 0)
+    take(_ranked_titles(response))
     edits = suggest_edits(q)
     if len(titles) < SUGGEST_SIZE and edits:
         # Typo tolerance only fills what exact prefixes left empty, always after them.
         fuzzy = product_suggest_body(q=q, store_id=store_id, edits=edits)
-        take(_ranked_titles(_search(fuzzy, SUGGEST_FILTER_PATH)))
-    return titles
+        response = _search(fuzzy, SUGGEST_FILTER_PATH)
+        took += response.get("took", 0)
+        take(_ranked_titles(response))
+    return titles, took
 
 
 def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
@@ -471,7 +484,7 @@ def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
     cached = suggestions_get(q=q, store_id=store_id, version=version)
     if cached is not None:
         return Suggestions(query=q, titles=cached)
-    titles = _suggest_titles(q, store_id)
+    titles, took_ms = _suggest_titles(q, store_id)
     if catalog_settled(version):
         suggestions_set(q=q, store_id=store_id, version=version, titles=titles)
-    return Suggestions(query=q, titles=titles)
+    return Suggestions(query=q, titles=titles, took_ms=took_ms)

@@ -11,6 +11,7 @@ from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
 from config.throttling import SearchThrottle, SuggestThrottle
+from searchindex import analytics
 from searchindex.documents import MAX_RESULT_WINDOW
 from searchindex.search import ProductSearchQuery, product_search, product_suggest
 from searchindex.serializers import (
@@ -52,9 +53,9 @@ class ProductSearchView(APIView):
         params.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.page_requested(request)
-        result = product_search(
-            query=ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
-        )
+        query = ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
+        result = product_search(query=query)
+        analytics.search_recorded(request, query, result)
         body = {
             **paginator.page_body(request, page, count=result.count, results=result.hits),
             "facets": result.facets,
@@ -94,6 +95,7 @@ class ProductSuggestView(APIView):
         params = SuggestInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
+        analytics.suggest_recorded(request, params.validated_data.get("store_id"), suggestions)
         return Response(
             SuggestOutputSerializer(
                 {"query": suggestions.query, "results": suggestions.titles}
