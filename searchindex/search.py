@@ -414,7 +414,10 @@ def _better_correction(
 
     def all_words(text: str) -> dict[str, Any]:
         match = {"query": text, "fields": TEXT_FIELDS, "minimum_should_match": "100%"}
-        bool_query = {"filter": filters, "must_not": must_not, "must": [{"combined_fields": match}]}
+        # Or every title word with the last as a prefix: "choc" is unfinished, not misspelt.
+        prefix = {"title.words": {"query": text, "operator": "and"}}
+        words = {"should": [{"combined_fields": match}, {"match_bool_prefix": prefix}]}
+        bool_query = {"filter": filters, "must_not": must_not, "must": [{"bool": words}]}
         return {"size": 0, "track_total_hits": True, "query": {"bool": bool_query}}
 
     searches: list[dict[str, Any]] = []

@@ -94,3 +94,10 @@ def test_the_schema_documents_did_you_mean_relaxed_and_query_used(api_client, ca
     assert {"did_you_mean", "relaxed", "query_used"} <= set(page["properties"])
     assert "query_used" not in page["required"]
     assert page["properties"]["did_you_mean"]["nullable"] is True
+
+
+def test_an_unfinished_last_word_is_not_corrected(api_client, catalog):
+    # "choc" is the start of "Chocolate", not a misspelling of "chai".
+    body = search(api_client, q="choc")
+    assert titles(body) == ["Chocolate Bar"]
+    assert body["did_you_mean"] is None
