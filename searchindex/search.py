@@ -2,7 +2,7 @@
 
 import functools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -118,10 +118,11 @@ class ProductSearchResult:
     count: int
     hits: list[ProductHit]
     facets: SearchFacets
-    # A corrected query, and whether the query was relaxed: part of the contract, not yet
-    # computed (always None and False for now).
+    # A corrected query that finds clearly more, else None; when the query as typed found
+    # nothing, `relaxed` says another query (`query_used`) produced these results.
     did_you_mean: str | None = None
     relaxed: bool = False
+    query_used: str | None = None
     took_ms: int | None = None  # Elasticsearch's own `took`, for search analytics
 
 
@@ -140,7 +141,13 @@ SEARCH_FILTER_PATH = (
     "hits.hits._source",
     "hits.hits.highlight",
     "aggregations",
+    "suggest.did_you_mean.offset",
+    "suggest.did_you_mean.length",
+    "suggest.did_you_mean.options.text",
 )
+# A correction is offered only when the query as typed finds fewer products holding all of its
+# words than this, and the correction finds more.
+FEW_HITS = 3
 SUGGEST_FILTER_PATH = ("took", "suggest.*.options._score", "suggest.*.options._source.title")
 
 
@@ -232,8 +239,26 @@ def _availability(store_id: int | None) -> dict[str, Any]:
     return {"term": {"in_stock_store_ids": store_id}}
 
 
-def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | None) -> dict:
-    """The Elasticsearch request for a search; `category_ids=[]` means an unknown category."""
+def _did_you_mean_suggester(q: str) -> dict[str, Any]:
+    """A term suggester over unstemmed title words. `missing`: only words absent from the
+    titles' vocabulary get a correction, so a query spelt as the catalogue spells it gets none
+    (and costs no extra request)."""
+    return {
+        "text": q,
+        "term": {
+            "field": "title.words",
+            "suggest_mode": "missing",
+            "size": 1,
+            "max_edits": 2,
+            "min_word_length": 3,  # short words are mistyped too ("tae")
+        },
+    }
+
+
+def _filters(
+    query: ProductSearchQuery, category_ids: list[int] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The filter and must_not clauses: the same for a query as typed, corrected or relaxed."""
     filters: list[dict[str, Any]] = []
     must_not: list[dict[str, Any]] = []
     if category_ids is not None:
@@ -252,7 +277,12 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
         filters.append(_availability(query.store_id))
     elif query.in_stock is False:
         must_not.append(_availability(query.store_id))
+    return filters, must_not
 
+
+def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | None) -> dict:
+    """The Elasticsearch request for a search; `category_ids=[]` means an unknown category."""
+    filters, must_not = _filters(query, category_ids)
     bool_query: dict[str, Any] = {"filter": filters, "must_not": must_not}
     if query.q:
         bool_query["must"] = [_text_query(query.q)]
@@ -278,6 +308,7 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
         },
     }
     if query.q:
+        body["suggest"] = {"did_you_mean": _did_you_mean_suggester(query.q)}
         body["highlight"] = {
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
@@ -320,6 +351,8 @@ def _price_ranges() -> list[dict[str, float]]:
 def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     """A page of products matching `query`, with facets over the whole result.
 
+    With `q`, the response may carry a corrected query (`did_you_mean`), and a query that finds
+    nothing as typed is relaxed to that correction; filters are never relaxed.
     The page must lie within the index's MAX_RESULT_WINDOW (the view's pagination checks it).
     Raises `SearchUnavailable` when Elasticsearch cannot answer.
     """
@@ -327,7 +360,25 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     if query.category is not None:
         category_ids = category_ids_matching(value=query.category)
     response = _search(product_search_body(query, category_ids=category_ids), SEARCH_FILTER_PATH)
+    corrected = _corrected(query.q, response)
+    did_you_mean = None
+    if corrected is not None:
+        did_you_mean = _better_correction(query, category_ids, corrected)
+    count = response["hits"]["total"]["value"]
+    if count == 0 and corrected is not None:
+        # The text query already needs only one word to match (even fuzzily), so finding nothing
+        # means no word matched: fewer required words cannot help; the correction may.
+        relaxed_query = replace(query, q=corrected)
+        relaxed = _search(
+            product_search_body(relaxed_query, category_ids=category_ids), SEARCH_FILTER_PATH
+        )
+        if relaxed["hits"]["total"]["value"]:
+            result = _result(relaxed_query, relaxed)
+            return replace(result, did_you_mean=did_you_mean, relaxed=True, query_used=corrected)
+    return replace(_result(query, response), did_you_mean=did_you_mean)
 
+
+def _result(query: ProductSearchQuery, response: dict[str, Any]) -> ProductSearchResult:
     count = response["hits"]["total"]["value"]
     # filter_path leaves out a list none of whose items kept a field: an empty page has no "hits".
     raw_hits = response["hits"].get("hits", [])
@@ -342,6 +393,57 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
         facets=_facets(response["aggregations"]),
         took_ms=response.get("took"),
     )
+
+
+def _corrected(q: str, response: dict[str, Any]) -> str | None:
+    """`q` with each word the titles do not know replaced by the suggester's correction; None
+    when every word is known (or none has a correction)."""
+    entries = response.get("suggest", {}).get("did_you_mean", [])
+    corrected = q
+    # From the last word back, so the offsets of the earlier ones still hold.
+    for entry in sorted(entries, key=lambda entry: -entry["offset"]):
+        options = entry.get("options")
+        if options:
+            start = entry["offset"]
+            corrected = (
+                corrected[:start] + options[0]["text"] + corrected[start + entry["length"] :]
+            )
+    return None if corrected == q else corrected
+
+
+def _better_correction(
+    query: ProductSearchQuery, category_ids: list[int] | None, corrected: str
+) -> str | None:
+    """`corrected` when, with the same filters, it finds clearly more products holding all of its
+    words than the query as typed (which must find fewer than FEW_HITS); else None.
+
+    Only reached when a word is unknown to the titles: the common path pays nothing for it."""
+    filters, must_not = _filters(query, category_ids)
+
+    def all_words(text: str) -> dict[str, Any]:
+        match = {"query": text, "fields": TEXT_FIELDS, "minimum_should_match": "100%"}
+        # Or every title word with the last as a prefix: "choc" is unfinished, not misspelt.
+        prefix = {"title.words": {"query": text, "operator": "and"}}
+        words = {"should": [{"combined_fields": match}, {"match_bool_prefix": prefix}]}
+        bool_query = {"filter": filters, "must_not": must_not, "must": [{"bool": words}]}
+        return {"size": 0, "track_total_hits": True, "query": {"bool": bool_query}}
+
+    searches: list[dict[str, Any]] = []
+    for text in (query.q, corrected):
+        searches += [{}, all_words(text)]
+    try:
+        responses = (
+            _client()
+            .msearch(index=ALIAS, searches=searches, filter_path=("responses.hits.total.value",))
+            .body["responses"]
+        )
+    except (TransportError, ApiError) as exc:
+        # A hint, not the answer: the search itself already succeeded.
+        logger.warning("did-you-mean count failed", extra={"error": str(exc)})
+        return None
+    # A failed one of the two carries an error instead of hits: counted as nothing found.
+    typed, fixed = (r.get("hits", {}).get("total", {}).get("value", 0) for r in responses)
+    return corrected if typed < FEW_HITS and fixed > typed else None
 
 
 def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int]) -> ProductHit:

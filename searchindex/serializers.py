@@ -224,6 +224,10 @@ class ProductSearchPageSerializer(serializers.Serializer):
         help_text="True when the query as typed found nothing and a relaxed query (never "
         "relaxed filters) produced the results."
     )
+    query_used = serializers.CharField(
+        required=False,
+        help_text="Only when `relaxed` is true: the query that produced the results.",
+    )
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
         # Built by hand: DRF's per-field machinery (copying nested fields, one call per value)
@@ -249,6 +253,7 @@ class ProductSearchPageSerializer(serializers.Serializer):
             },
             "did_you_mean": instance["did_you_mean"],
             "relaxed": instance["relaxed"],
+            **({"query_used": instance["query_used"]} if instance["relaxed"] else {}),
         }
 
 

@@ -61,6 +61,7 @@ class ProductSearchView(APIView):
             "facets": result.facets,
             "did_you_mean": result.did_you_mean,
             "relaxed": result.relaxed,
+            "query_used": result.query_used,
         }
         return Response(ProductSearchPageSerializer(body).data)
 
