@@ -130,8 +130,10 @@ def _clone_with_rules(rules: list[str]) -> str:
         es.indices.refresh(index=target)
         alias_swap(index=target)
     except BaseException:
-        es.indices.delete(index=target, ignore_unavailable=True)
-        _write_block(source, blocked=False)
+        # A swap whose answer was lost may still have happened: never delete the live index.
+        if target not in alias_indices():
+            es.indices.delete(index=target, ignore_unavailable=True)
+            _write_block(source, blocked=False)
         raise
     es.indices.delete(index=source, ignore_unavailable=True)
     logger.info("searchindex: synonyms swapped in: %s -> %s (%s rules)", source, target, len(rules))
