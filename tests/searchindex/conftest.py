@@ -23,16 +23,21 @@ def es():
     return connections.get_connection()
 
 
-@pytest.fixture
-def seeded_synonyms(db) -> None:
+def synonyms_seed_again() -> None:
     """The Synonym rows the data migration seeds, back if a transactional test flushed them."""
     if not Synonym.objects.exists():
         SYNONYMS_SEED.seed(django_apps, None)
 
 
 @pytest.fixture
-def product_index(es, seeded_synonyms) -> Iterator[str]:
-    """An empty index behind the products alias; yields the alias name."""
+def seeded_synonyms(db) -> None:
+    synonyms_seed_again()
+
+
+@pytest.fixture
+def product_index(es) -> Iterator[str]:
+    """An empty index behind the products alias, with the seeded synonyms; yields the alias."""
+    synonyms_seed_again()
     _drop_alias_and_indices(es)
     concrete = f"{ALIAS}-test"
     index_create(name=concrete)  # with the Synonym rows of the test database
