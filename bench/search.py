@@ -92,6 +92,7 @@ from catalog.models import Category, Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
 from searchindex.cache import catalog_version_bump  # noqa: E402
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
+from searchindex.rebuild import index_create  # noqa: E402
 from searchindex.search import (  # noqa: E402
     SEARCH_FILTER_PATH,
     SUGGEST_FILTER_PATH,
@@ -123,7 +124,7 @@ def index_build() -> float:
     es.indices.delete(index=f"{ALIAS}*", ignore_unavailable=True, allow_no_indices=True)
     name = f"{ALIAS}-{int(time.time())}"
     started = time.perf_counter()
-    ProductDocument._index.clone(name=name).create()
+    index_create(name=name)
     # No refreshes and no fsync per bulk request while loading; both back before measuring.
     es.indices.put_settings(
         index=name, settings={"refresh_interval": "-1", "translog.durability": "async"}

@@ -249,6 +249,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # down); `expires` stops a stopped beat's backlog from piling up behind a dead worker.
 SEARCHINDEX_SWEEP_SECONDS = float(env_str("SEARCHINDEX_SWEEP_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Synonym changes whose after-commit swap never ran or gave up reach the index from here.
+    "searchindex-synonyms-sweep": {
+        "task": "searchindex.synonyms_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "searchindex-sweep-outbox": {
         "task": "searchindex.sweep_pending",
         "schedule": SEARCHINDEX_SWEEP_SECONDS,

@@ -1,16 +1,21 @@
 """Index settings: analyzers for stemmed, accent-folded text, joined word pairs and synonyms."""
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
+from django.apps import apps
 
 
-@cache
 def synonyms() -> list[str]:
-    lines = SYNONYMS_FILE.read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    """The enabled Synonym rows as Solr lines, read each time an index is created.
+
+    documents.py builds its class-level settings while apps load, before a database can be read:
+    there the list is empty, and `rebuild.index_create` puts the rows in.
+    """
+    if not apps.ready:
+        return []
+    from searchindex.synonyms import synonym_rules  # it needs the models, loaded by now
+
+    return synonym_rules()
 
 
 def _joined_pairs(*, with_words: bool) -> dict[str, Any]:

@@ -21,3 +21,12 @@ class SearchindexConfig(AppConfig):
         products_bulk_changed.connect(
             on_products_bulk_changed, dispatch_uid="outbox-products-bulk-changed"
         )
+
+        # Synonym rows: swapped into the live index after each committed change.
+        from django.db.models.signals import post_delete, post_save
+
+        from searchindex.models import Synonym
+        from searchindex.synonyms import synonyms_changed
+
+        post_save.connect(synonyms_changed, sender=Synonym, dispatch_uid="synonyms-save")
+        post_delete.connect(synonyms_changed, sender=Synonym, dispatch_uid="synonyms-delete")

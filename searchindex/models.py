@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils import timezone
 
+from searchindex.synonym_syntax import rule_clean, rule_line
+
 
 class PendingIndexUpdate(models.Model):
     """One object whose document must be (re)written or deleted; repeats coalesce into one row.
@@ -80,3 +82,39 @@ class IndexRebuildJournal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model}:{self.object_pk} for {self.rebuild_id}"
+
+
+class Synonym(models.Model):
+    """One synonym rule for search: equivalent terms, or terms that map one way onto others.
+
+    `terms` alone ("curd, yogurt, dahi") makes every term find the others; with `maps_to`
+    ("tomato sauce" => "ketchup") the terms find only what they map to. Only enabled rows reach
+    the index (see `searchindex.synonyms`).
+    """
+
+    terms = models.CharField(
+        max_length=500,
+        help_text="Comma-separated terms, e.g. “curd, yogurt, dahi”. Words, digits, spaces, "
+        "hyphens, apostrophes, “&” and “.”; no “=>”.",
+    )
+    maps_to = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Optional: make this a one-way mapping; the terms then find only these "
+        "(comma-separated) terms.",
+    )
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(terms=""), name="synonym_terms_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return rule_line(self.terms, self.maps_to)
+
+    def clean(self) -> None:
+        self.terms, self.maps_to = rule_clean(terms=self.terms, maps_to=self.maps_to)

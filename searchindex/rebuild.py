@@ -13,6 +13,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 from elasticsearch.dsl.connections import connections as es_connections
 from elasticsearch.helpers import parallel_bulk
 
+from searchindex.analysis import analysis_settings
 from searchindex.cache import catalog_version_bump
 from searchindex.documents import ALIAS, ProductDocument
 from searchindex.exceptions import RebuildError
@@ -120,6 +121,8 @@ def index_name_new() -> str:
 def index_create(*, name: str, bulk_load: bool = False) -> str:
     """Create a concrete index with the document's mappings; `bulk_load` turns refresh off."""
     index = ProductDocument._index.clone(name=name)
+    # Read now, not at import: the synonym filter carries the enabled Synonym rows.
+    index.settings(analysis=analysis_settings())
     if bulk_load:
         # No refreshes, replicas or per-request fsync while loading; index_finish_load restores.
         index.settings(

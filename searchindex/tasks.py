@@ -1,4 +1,4 @@
-"""Celery tasks that drain the index outbox: one after each commit, and a sweep from beat."""
+"""Celery tasks: outbox drains and synonym swaps, each after a commit and from a beat sweep."""
 
 import logging
 import time
@@ -10,6 +10,7 @@ from elasticsearch import ApiError
 
 from searchindex.exceptions import DrainIncomplete
 from searchindex.outbox import DrainResult, outbox_drain
+from searchindex.synonyms import SynonymsBusy, synonyms_apply
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +60,31 @@ def _summary(result: DrainResult) -> dict[str, int | bool]:
         "documents": result.documents,
         "skipped": result.skipped,
     }
+
+
+@shared_task(
+    name="searchindex.synonyms_apply",
+    autoretry_for=(*RETRYABLE, SynonymsBusy),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def synonyms_push() -> dict[str, str | bool | None]:
+    """Swap the enabled synonym rows into the live index (after a Synonym change commits)."""
+    result = synonyms_apply()
+    if result.busy:
+        raise SynonymsBusy("a rebuild_index is running; it may have read the rules before")
+    return {"index": result.index, "changed": result.changed}
+
+
+@shared_task(name="searchindex.synonyms_sweep", ignore_result=True)
+def synonyms_sweep() -> None:
+    """Beat's safety net: a push that was never enqueued, gave up, or lost to a rebuild."""
+    try:
+        result = synonyms_apply()
+    except RETRYABLE:
+        logger.warning("searchindex: synonym sweep could not reach the index", exc_info=True)
+        return
+    if result.changed:
+        logger.info("searchindex: synonym sweep swapped the rules into %s", result.index)

@@ -39,7 +39,8 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def fuzz_index() -> Iterator[None]:
     """An empty products index behind its (test-prefixed) alias, before any row is written."""
-    from searchindex.documents import ALIAS, ProductDocument
+    from searchindex.documents import ALIAS
+    from searchindex.rebuild import index_create
 
     es = connections.get_connection()
 
@@ -51,7 +52,7 @@ def fuzz_index() -> Iterator[None]:
 
     drop_indices()
     concrete = f"{ALIAS}-fuzz"
-    ProductDocument._index.clone(name=concrete).create()
+    index_create(name=concrete)
     es.indices.put_alias(index=concrete, name=ALIAS)
     yield
     drop_indices()

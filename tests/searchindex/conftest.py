@@ -1,11 +1,17 @@
 """Fixtures for the product index: a fresh, test-prefixed index behind the alias for each test."""
 
+import importlib
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.apps import apps as django_apps
 from elasticsearch.dsl.connections import connections
 
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
+from searchindex.models import Synonym
+from searchindex.rebuild import index_create
+
+SYNONYMS_SEED = importlib.import_module("searchindex.migrations.0003_synonyms_seed")
 
 
 def _drop_alias_and_indices(es) -> None:
@@ -17,12 +23,24 @@ def es():
     return connections.get_connection()
 
 
+def synonyms_seed_again() -> None:
+    """The Synonym rows the data migration seeds, back if a transactional test flushed them."""
+    if not Synonym.objects.exists():
+        SYNONYMS_SEED.seed(django_apps, None)
+
+
+@pytest.fixture
+def seeded_synonyms(db) -> None:
+    synonyms_seed_again()
+
+
 @pytest.fixture
 def product_index(es) -> Iterator[str]:
-    """An empty index behind the products alias; yields the alias name."""
+    """An empty index behind the products alias, with the seeded synonyms; yields the alias."""
+    synonyms_seed_again()
     _drop_alias_and_indices(es)
     concrete = f"{ALIAS}-test"
-    ProductDocument._index.clone(name=concrete).create()
+    index_create(name=concrete)  # with the Synonym rows of the test database
     es.indices.put_alias(index=concrete, name=ALIAS)
     yield ALIAS
     _drop_alias_and_indices(es)
