@@ -25,11 +25,12 @@ def _non_negative_int(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build a new timestamped product index from Postgres with parallel bulk requests, replay "
-        "every change committed meanwhile, swap the alias in one atomic step and delete older "
-        "indices (keep some with --keep). Searches keep answering from the old index until the "
-        "swap. With --check (or --dry-run) nothing is written: the index is compared with "
-        "Postgres (counts and a sample of documents, or every one with --full) and the exit "
-        "status is 1 if they drift."
+        "every change committed meanwhile, merge it into one segment, swap the alias in one "
+        "atomic step and delete older indices (keep some with --keep). Searches keep answering "
+        "from the old index until the swap; if Elasticsearch fails the rebuild, the alias is left "
+        "alone, the new index deleted, and the exit status is 1. With --check (or --dry-run) "
+        "nothing is written: the index is compared with Postgres (counts and a sample of "
+        "documents, or every one with --full) and the exit status is 1 if they drift."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
