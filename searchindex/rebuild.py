@@ -109,8 +109,10 @@ def index_rebuild(
         # Rows pending now were committed before the snapshot `_populate` reads, so the new
         # index will hold their changes; if their seq is unchanged at the swap, they are done.
         covered = list(PendingIndexUpdate.objects.values_list("seq", flat=True))
+        created = False
         try:
             index_create(name=name, bulk_load=True)
+            created = True
             documents = _populate(
                 name, progress=progress, chunk_size=chunk_size, thread_count=thread_count
             )
@@ -135,7 +137,7 @@ def index_rebuild(
                 rebuild.save()
             IndexRebuildJournal.objects.filter(rebuild=rebuild).delete()
         except BaseException as exc:
-            standing = _abandon(rebuild, exc)
+            standing = _abandon(rebuild, exc, created=created)
             # Drains that found the drain lock taken left their rows; the covered rows stay too.
             drain_after_commit()
             if isinstance(exc, RebuildError | TransportError | ApiError):
@@ -154,7 +156,7 @@ def index_rebuild(
     )
 
 
-def _abandon(rebuild: IndexRebuild, exc: BaseException) -> str:
+def _abandon(rebuild: IndexRebuild, exc: BaseException, *, created: bool) -> str:
     """Record the run as failed, drop its journal and its index unless live; say how things stand.
 
     Changes drained meanwhile already reached the live index, and rows still pending stay in the
@@ -172,8 +174,11 @@ def _abandon(rebuild: IndexRebuild, exc: BaseException) -> str:
             return f"the alias {ALIAS!r} points at the new index {name} all the same"
         # Every bulk request has returned by now, so none can re-create the index after this.
         bulk_client().indices.delete(index=name, ignore_unavailable=True)
-    except (TransportError, ApiError):
-        logger.warning("searchindex: could not clean up after a failed rebuild", exc_info=True)
+    except (TransportError, ApiError) as cleanup:
+        # One line, not a traceback: the command's own line says what to do.
+        logger.warning("searchindex: could not clean up after a failed rebuild: %r", cleanup)
+        if not created:
+            return f"the alias {ALIAS!r} was not moved and no new index was made"
         return (
             f"the alias {ALIAS!r} was not moved, and the half-built index {name} could not be "
             "deleted (the next successful rebuild_index deletes it)"
@@ -194,7 +199,7 @@ def _failure(exc: BaseException) -> tuple[str, str]:
         )
     if isinstance(exc, TransportError):
         return (
-            f"Elasticsearch at {settings.ELASTICSEARCH_URL} could not be reached "
+            f"Elasticsearch at {_node_urls()} could not be reached "
             f"({type(exc).__name__}: {_one_line(exc.message)})",
             "Check that it is running and that ELASTICSEARCH_URL points at it, then re-run.",
         )
@@ -212,6 +217,10 @@ _BUSY_NODE_ADVICE = (
     "The node is overloaded: re-run when it is quieter or with fewer --threads, or raise "
     "ELASTICSEARCH_BULK_RETRIES."
 )
+
+
+def _node_urls() -> str:
+    return ", ".join(node.base_url for node in es_client().transport.node_pool.all())
 
 
 def _one_line(text: object, limit: int = 300) -> str:
@@ -454,8 +463,8 @@ def _prune_quietly(*, keep: int) -> list[str]:
     """index_prune after a swap that has happened: a failure to delete is logged, not raised."""
     try:
         return index_prune(keep=keep)
-    except (TransportError, ApiError):
-        logger.warning("searchindex: could not delete previous indices", exc_info=True)
+    except (TransportError, ApiError) as exc:
+        logger.warning("searchindex: could not delete previous indices: %r", exc)
         return []
 
 

@@ -178,3 +178,25 @@ def test_a_rebuild_of_many_bulk_requests_under_steady_writes_matches_postgres(es
     drift = index_drift(sample=None)
     assert drift.ok, drift
     assert drift.checked == 600
+
+
+def test_a_rebuild_with_elasticsearch_unreachable_fails_in_one_line(es, product_index, es_outage):
+    create_products(3)
+    es_outage.start()
+
+    with pytest.raises(CommandError) as failure:
+        call_command("rebuild_index", "--no-progress", stdout=StringIO())
+
+    es_outage.end()
+    message = str(failure.value)
+    assert failure.value.returncode == 1
+    assert message.startswith(
+        "rebuild_index: Elasticsearch at http://127.0.0.1:1 could not be reached (ConnectionError"
+    )
+    assert message.endswith(
+        f"; the alias '{ALIAS}' was not moved and no new index was made. Check that it is running "
+        "and that ELASTICSEARCH_URL points at it, then re-run."
+    )
+    assert "\n" not in message
+    assert IndexRebuild.objects.get().state == "failed"
+    assert alias_indices() == [f"{ALIAS}-test"]
