@@ -213,6 +213,15 @@ ELASTICSEARCH_DSL = {
         "serializer": OrjsonSerializer(),
     }
 }
+# Bulk writes (rebuild_index, outbox drains) have their own patience: one bulk request can take
+# far longer than a search on a busy node. The rebuild retries a timeout and a 429 this many
+# times, waiting BACKOFF s and doubling (at most 60 s); requests stop at MAX_BYTES or the count.
+ELASTICSEARCH_BULK_TIMEOUT = float(env_str("ELASTICSEARCH_BULK_TIMEOUT", "120"))
+ELASTICSEARCH_BULK_RETRIES = env_int("ELASTICSEARCH_BULK_RETRIES", 3)
+ELASTICSEARCH_BULK_BACKOFF = float(env_str("ELASTICSEARCH_BULK_BACKOFF", "2"))
+ELASTICSEARCH_BULK_MAX_BYTES = env_int("ELASTICSEARCH_BULK_MAX_BYTES", 10 * 1024 * 1024)
+# rebuild_index merges the new index down to one segment before the swap (`--no-forcemerge`).
+ELASTICSEARCH_REBUILD_FORCEMERGE = env_bool("ELASTICSEARCH_REBUILD_FORCEMERGE", True)
 # Index names are prefixed so tests (and several deployments) can share one cluster.
 ELASTICSEARCH_INDEX_PREFIX = env_str("ELASTICSEARCH_INDEX_PREFIX", "")
 ELASTICSEARCH_SHARDS = env_int("ELASTICSEARCH_SHARDS", 1)

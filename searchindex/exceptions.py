@@ -12,7 +12,15 @@ class SearchUnavailable(AisleError):
 
 
 class RebuildError(Exception):
-    """The rebuild could not finish; the alias still points at the previous index."""
+    """The rebuild could not finish; the message says what failed, how things stand, what to do.
+
+    `advice` carries the "what to do" of a failed step up to `index_rebuild`, which words the
+    whole line once it knows how it left the alias.
+    """
+
+    def __init__(self, message: str, *, advice: str = "") -> None:
+        super().__init__(message)
+        self.advice = advice
 
 
 class DrainIncomplete(Exception):

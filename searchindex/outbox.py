@@ -6,8 +6,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django_elasticsearch_dsl.signals import post_index
+from elasticsearch.dsl.connections import connections as es_connections
+from elasticsearch.helpers import bulk
 
 from catalog.models import Product
 from config.broker import publish_on_commit
@@ -233,14 +237,24 @@ def documents_apply(
             yield {"_op_type": "delete", "_index": index, "_id": pk}
 
     extra = {"require_alias": True} if require_alias else {}
-    _, errors = doc.bulk(
-        actions(),
+    # The bulk timeout, not the search client's 5 s, which a busy node can exceed on a batch.
+    client = es_connections.get_connection().options(
+        request_timeout=settings.ELASTICSEARCH_BULK_TIMEOUT
+    )
+    sent = actions()
+    response = bulk(
+        client,
+        sent,
         chunk_size=BULK_CHUNK,
+        max_chunk_bytes=settings.ELASTICSEARCH_BULK_MAX_BYTES,
         raise_on_error=False,
         max_retries=2,  # streaming_bulk retries 429s (a busy node) with backoff
         initial_backoff=0.5,
         **extra,
     )
+    # As Document.bulk would, which cannot take a client with its own timeout.
+    post_index.send(sender=ProductDocument, instance=doc, actions=sent, response=response)
+    _, errors = response
     refused: dict[int, str] = {}
     for error in errors:
         op_type, item = next(iter(error.items()))

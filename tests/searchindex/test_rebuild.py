@@ -17,7 +17,7 @@ from searchindex.drift import index_drift
 from searchindex.exceptions import RebuildError
 from searchindex.locks import DRAIN_LOCK, REBUILD_LOCK, advisory_lock
 from searchindex.models import IndexRebuild, IndexRebuildJournal, PendingIndexUpdate
-from searchindex.rebuild import alias_indices, index_rebuild
+from searchindex.rebuild import alias_indices, index_create, index_forcemerge, index_rebuild
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -209,6 +209,22 @@ def test_changes_committed_during_the_rebuild_are_in_the_new_index(es, product_i
     assert PendingIndexUpdate.objects.count() == 0
     drift = index_drift(sample=None)
     assert drift.ok, drift
+
+
+def test_forcemerge_leaves_the_new_index_in_one_segment(es, no_index):
+    name = index_create(name=f"{ALIAS}-merge")
+    for batch in range(3):  # a refresh after each write makes a segment of it
+        es.index(index=name, id=batch, document={"title": f"Segment {batch}"}, refresh=True)
+
+    def segments() -> int:
+        shards = es.indices.segments(index=name)["indices"][name]["shards"]
+        return sum(len(copy["segments"]) for shard in shards.values() for copy in shard)
+
+    assert segments() == 3
+    index_forcemerge(name=name)
+    es.indices.refresh(index=name)
+    assert segments() == 1
+    assert es.count(index=name)["count"] == 3
 
 
 def test_a_second_rebuild_is_refused_while_one_runs(es, product_index):

@@ -1,5 +1,6 @@
 """`manage.py rebuild_index`: a fresh product index behind the alias, or `--check` for drift."""
 
+import argparse
 import sys
 import time
 from typing import Any
@@ -24,11 +25,12 @@ def _non_negative_int(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Build a new timestamped product index from Postgres with parallel bulk requests, replay "
-        "every change committed meanwhile, swap the alias in one atomic step and delete older "
-        "indices (keep some with --keep). Searches keep answering from the old index until the "
-        "swap. With --check (or --dry-run) nothing is written: the index is compared with "
-        "Postgres (counts and a sample of documents, or every one with --full) and the exit "
-        "status is 1 if they drift."
+        "every change committed meanwhile, merge it into one segment, swap the alias in one "
+        "atomic step and delete older indices (keep some with --keep). Searches keep answering "
+        "from the old index until the swap; if Elasticsearch fails the rebuild, the alias is left "
+        "alone, the new index deleted, and the exit status is 1. With --check (or --dry-run) "
+        "nothing is written: the index is compared with Postgres (counts and a sample of "
+        "documents, or every one with --full) and the exit status is 1 if they drift."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -54,8 +56,26 @@ class Command(BaseCommand):
             default=500,
             help="with --check: documents to compare (default 500)",
         )
-        parser.add_argument("--chunk-size", type=int, default=REBUILD_CHUNK)
-        parser.add_argument("--threads", type=int, default=REBUILD_THREADS)
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=REBUILD_CHUNK,
+            help=f"documents per bulk request (default {REBUILD_CHUNK:,}; requests also stop at "
+            "ELASTICSEARCH_BULK_MAX_BYTES)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=REBUILD_THREADS,
+            help=f"bulk requests in flight at once (default {REBUILD_THREADS})",
+        )
+        parser.add_argument(
+            "--forcemerge",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="merge the new index into one segment before the swap "
+            "(default: ELASTICSEARCH_REBUILD_FORCEMERGE)",
+        )
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar (also off when not a tty)"
         )
@@ -77,9 +97,11 @@ class Command(BaseCommand):
                 progress=bar.update,
                 chunk_size=options["chunk_size"],
                 thread_count=options["threads"],
+                forcemerge=options["forcemerge"],
             )
         except RebuildError as exc:
-            raise CommandError(f"Rebuild failed, the alias is unchanged: {exc}") from exc
+            # One line, no traceback: what failed, how the alias stands, what to do.
+            raise CommandError(f"rebuild_index: {exc}") from exc
         finally:
             bar.close()
         seconds = time.perf_counter() - started
