@@ -13,7 +13,6 @@ from inventory.models import Inventory
 from searchindex.analysis import analysis_settings
 
 ALIAS = f"{settings.ELASTICSEARCH_INDEX_PREFIX}products"
-ANY_STORE = "any"  # completion contexts are mandatory, so every input also carries this one
 # The deepest hit a search can page to (from + size): deeper pages would need search_after.
 MAX_RESULT_WINDOW = 10_000
 
@@ -33,14 +32,16 @@ def products_for_indexing() -> QuerySet[Product]:
     )
 
 
-def suggest_inputs(title: str, store_ids: list[int]) -> list[dict[str, Any]]:
-    """The whole title, then the title from each later word on, so "app" finds "Green Apple" too."""
+def suggest_inputs(title: str) -> list[dict[str, Any]]:
+    """The whole title, then the title from each later word on, so "app" finds "Green Apple" too.
+
+    No per-store contexts: each one repeated every input once per stocking store, ~70% of the
+    index (bench/index.py). A store's suggestions are a filtered query instead (search.py)."""
     words = title.split()
-    contexts = {"store": [ANY_STORE, *(str(store_id) for store_id in store_ids)]}
-    inputs = [{"input": [title], "weight": TITLE_WEIGHT, "contexts": contexts}]
+    inputs = [{"input": [title], "weight": TITLE_WEIGHT}]
     later = [" ".join(words[i:]) for i in range(1, len(words))]
     if later:
-        inputs.append({"input": later, "weight": LATER_WORD_WEIGHT, "contexts": contexts})
+        inputs.append({"input": later, "weight": LATER_WORD_WEIGHT})
     return inputs
 
 
@@ -52,8 +53,9 @@ class ProductDocument(Document):
         analyzer="aisle_text",
         search_analyzer="aisle_text_search",
         fields={
-            # Only ever the exact-title term query: no doc values (nothing sorts or aggregates).
-            "raw": fields.KeywordField(normalizer="aisle_lowercase", doc_values=False),
+            # The exact-title boost; a store's suggestions match its prefix, and collapse and
+            # sort on its doc values (one suggestion per title, whatever its case).
+            "raw": fields.KeywordField(normalizer="aisle_lowercase"),
             # Unstemmed words: whole words, prefixes (match_bool_prefix) and typos.
             "words": fields.TextField(analyzer="aisle_words"),
             # Joined word pairs; never phrase-queried, so no positions.
@@ -91,15 +93,13 @@ class ProductDocument(Document):
     # scaled_float lives in mapper-extras, which the integ-test-zip node lacks; the exact
     # decimal string is kept in `price_text` for display.
     price = fields.DoubleField()
-    price_text = fields.KeywordField(index=False)
+    price_text = fields.KeywordField(index=False, doc_values=False)  # read from _source only
     created_at = fields.DateField()
     # Indexed for filters and sorts to come; not in ranking (bench/relevance.py: it did not help).
     popularity = fields.FloatField()
-    in_stock_store_ids = fields.IntegerField(multi=True)
-    suggest = fields.CompletionField(
-        analyzer="aisle_words",
-        contexts=[{"name": "store", "type": "category"}],
-    )
+    # Filtered on and tested for existence, never sorted or aggregated: no doc values.
+    in_stock_store_ids = fields.IntegerField(multi=True, doc_values=False)
+    suggest = fields.CompletionField(analyzer="aisle_words")
 
     class Index:
         name = ALIAS
@@ -141,7 +141,7 @@ class ProductDocument(Document):
         return _stocked_store_ids(instance)
 
     def prepare_suggest(self, instance: Product) -> list[dict[str, Any]]:
-        return suggest_inputs(instance.title, _stocked_store_ids(instance))
+        return suggest_inputs(instance.title)
 
 
 def attribute_text(attributes: dict[str, Any]) -> str:

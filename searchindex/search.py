@@ -17,7 +17,7 @@ from searchindex.cache import (
     suggestions_get,
     suggestions_set,
 )
-from searchindex.documents import ALIAS, ANY_STORE
+from searchindex.documents import ALIAS, LATER_WORD_WEIGHT, TITLE_WEIGHT
 from searchindex.exceptions import SearchUnavailable
 from searchindex.selectors import category_ids_matching, store_quantities
 
@@ -51,6 +51,9 @@ _SORT_CLAUSES: dict[str, list[Any]] = {
     "-price": [{"price": "desc"}, {"id": "asc"}],
     "newest": [{"created_at": "desc"}, {"id": "desc"}],
 }
+
+
+Scored = tuple[float, str]  # a suggestion's score and title
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,17 @@ SEARCH_FILTER_PATH = (
 # A correction is offered only when the query as typed finds fewer products holding all of its
 # words than this, and the correction finds more.
 FEW_HITS = 3
-SUGGEST_FILTER_PATH = ("took", "suggest.*.options._score", "suggest.*.options._source.title")
+SUGGEST_FILTER_PATH = (
+    "took",
+    "suggest.*.options._score",
+    "suggest.*.options._source.title",
+    "suggest.*.options._source.in_stock_store_ids",
+    "hits.hits._score",
+    "hits.hits._source.title",
+)
+# A store's suggestions look at no more than this many title words starting with the last word
+# typed (match_phrase_prefix's max_expansions); titles starting with it are never cut off.
+STORE_SUGGEST_EXPANSIONS = 200
 
 
 def _client() -> Elasticsearch:
@@ -512,18 +525,17 @@ def suggest_edits(q: str) -> int:
     return 0 if length < 4 else 1 if length <= 7 else 2
 
 
-def product_suggest_body(*, q: str, store_id: int | None, edits: int = 0) -> dict[str, Any]:
-    """The completion request: a de-duplicated suggester and a plain one, in one round trip."""
-    completion: dict[str, Any] = {
-        "field": "suggest",
-        "contexts": {"store": [ANY_STORE if store_id is None else str(store_id)]},
-    }
+def product_suggest_body(*, q: str, edits: int = 0, for_store: bool = False) -> dict[str, Any]:
+    """The completion request: a de-duplicated suggester and a plain one, in one round trip.
+
+    `for_store`: each option also carries the stores that have it, to keep one store's."""
+    completion: dict[str, Any] = {"field": "suggest"}
     if edits:
         completion["fuzzy"] = {"fuzziness": edits, "prefix_length": 1}
     return {
         "size": 0,
         "track_total_hits": False,
-        "_source": ["title"],
+        "_source": ["title", "in_stock_store_ids"] if for_store else ["title"],
         "suggest": {
             "distinct": {
                 "prefix": q,
@@ -537,17 +549,57 @@ def product_suggest_body(*, q: str, store_id: int | None, edits: int = 0) -> dic
     }
 
 
-def _ranked_titles(response: dict[str, Any]) -> list[str]:
-    """Titles by score (whole-title inputs weigh more than later-word ones), then by title."""
+def store_suggest_body(*, q: str, store_id: int) -> dict[str, Any]:
+    """A store's suggestions as a query over the products in stock there: the completion field
+    has no per-store contexts (they were most of the index). Titles starting with `q` score as
+    its whole-title inputs do, titles with a later word starting with it as those inputs do, and
+    collapsing on the case-folded title leaves one product per title."""
+    starts = {"prefix": {"title.raw": " ".join(q.split())}}  # the normaliser folds case
+    later = {
+        "match_phrase_prefix": {
+            "title.words": {"query": q, "max_expansions": STORE_SUGGEST_EXPANSIONS}
+        }
+    }
+    tiers = [
+        {"constant_score": {"filter": starts, "boost": TITLE_WEIGHT}},
+        {"constant_score": {"filter": later, "boost": LATER_WORD_WEIGHT}},
+    ]
+    return {
+        "size": SUGGEST_SIZE,
+        "track_total_hits": False,
+        "_source": ["title"],
+        "query": {
+            "bool": {
+                "filter": [{"term": {"in_stock_store_ids": store_id}}],
+                "must": [{"dis_max": {"queries": tiers}}],
+            }
+        },
+        "collapse": {"field": "title.raw"},
+        "sort": ["_score", {"title.raw": "asc"}],
+    }
+
+
+def _completion_options(response: dict[str, Any], *, store_id: int | None) -> list[Scored]:
+    """The suggesters' options as (score, title), only those in stock at `store_id` if given."""
     suggesters = response.get("suggest", {})  # absent when filter_path kept no option at all
-    options = [
-        option
+    return [
+        (option["_score"], option["_source"]["title"])
         for name in ("distinct", "documents")
         for entry in suggesters.get(name, [])
         for option in entry.get("options", [])
+        if store_id is None or store_id in option["_source"].get("in_stock_store_ids", ())
     ]
-    options.sort(key=lambda option: (-option["_score"], option["_source"]["title"].casefold()))
-    return [option["_source"]["title"] for option in options]
+
+
+def _query_hits(response: dict[str, Any]) -> list[Scored]:
+    return [
+        (hit["_score"], hit["_source"]["title"]) for hit in response.get("hits", {}).get("hits", [])
+    ]
+
+
+def _ranked_titles(scored: list[Scored]) -> list[str]:
+    """Titles by score (whole-title inputs weigh more than later-word ones), then by title."""
+    return [title for _, title in sorted(scored, key=lambda pair: (-pair[0], pair[1].casefold()))]
 
 
 def _suggest_titles(q: str, store_id: int | None) -> tuple[list[str], int]:
@@ -563,16 +615,21 @@ def _suggest_titles(q: str, store_id: int | None) -> tuple[list[str], int]:
                 seen.add(title.casefold())
                 titles.append(title)
 
-    response = _search(product_suggest_body(q=q, store_id=store_id), SUGGEST_FILTER_PATH)
+    if store_id is None:
+        response = _search(product_suggest_body(q=q), SUGGEST_FILTER_PATH)
+        take(_ranked_titles(_completion_options(response, store_id=None)))
+    else:
+        response = _search(store_suggest_body(q=q, store_id=store_id), SUGGEST_FILTER_PATH)
+        take(_ranked_titles(_query_hits(response)))
     took = response.get("took", 0)
-    take(_ranked_titles(response))
     edits = suggest_edits(q)
     if len(titles) < SUGGEST_SIZE and edits:
-        # Typo tolerance only fills what exact prefixes left empty, always after them.
-        fuzzy = product_suggest_body(q=q, store_id=store_id, edits=edits)
+        # Typo tolerance only fills what exact prefixes left empty, always after them. For a
+        # store, it keeps the options in stock there among the suggester's first fifty or so.
+        fuzzy = product_suggest_body(q=q, edits=edits, for_store=store_id is not None)
         response = _search(fuzzy, SUGGEST_FILTER_PATH)
         took += response.get("took", 0)
-        take(_ranked_titles(response))
+        take(_ranked_titles(_completion_options(response, store_id=store_id)))
     return titles, took
 
 

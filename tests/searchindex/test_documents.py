@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from searchindex.documents import ALIAS, ANY_STORE, ProductDocument, attribute_text
+from searchindex.documents import ALIAS, ProductDocument, attribute_text
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,15 +15,10 @@ def titles_matching(es, query: dict) -> list[str]:
     return [hit["_source"]["title"] for hit in hits]
 
 
-def suggestions(es, prefix: str, store: str = ANY_STORE) -> list[str]:
+def suggestions(es, prefix: str) -> list[str]:
     body = es.search(
         index=ALIAS,
-        suggest={
-            "s": {
-                "prefix": prefix,
-                "completion": {"field": "suggest", "size": 10, "contexts": {"store": [store]}},
-            }
-        },
+        suggest={"s": {"prefix": prefix, "completion": {"field": "suggest", "size": 10}}},
         source=["title"],
     )
     return [option["_source"]["title"] for option in body["suggest"]["s"][0]["options"]]
@@ -76,21 +71,18 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
     assert source["price_text"] == "90.50"
     assert source["created_at"].startswith(product.created_at.date().isoformat())
     assert source["in_stock_store_ids"] == [in_stock.pk]
-    contexts = {"store": [ANY_STORE, str(in_stock.pk)]}
+    # No per-store contexts: a store's suggestions filter on in_stock_store_ids instead.
     assert source["suggest"] == [
-        {"input": ["Greek Yogurt"], "weight": 10, "contexts": contexts},
-        {"input": ["Yogurt"], "weight": 5, "contexts": contexts},
+        {"input": ["Greek Yogurt"], "weight": 10},
+        {"input": ["Yogurt"], "weight": 5},
     ]
 
 
 def test_index_mapping_has_exact_word_joined_brand_and_completion_fields(es, product_index):
     mapping = next(iter(es.indices.get_mapping(index=ALIAS).values()))["mappings"]["properties"]
 
-    assert mapping["title"]["fields"]["raw"] == {
-        "type": "keyword",
-        "normalizer": "aisle_lowercase",
-        "doc_values": False,
-    }
+    # Doc values: a store's suggestions collapse and sort on it.
+    assert mapping["title"]["fields"]["raw"] == {"type": "keyword", "normalizer": "aisle_lowercase"}
     assert mapping["title"]["fields"]["words"]["analyzer"] == "aisle_words"
     assert mapping["title"]["fields"]["joined"]["search_analyzer"] == "aisle_joined_search"
     assert "prefix" not in mapping["title"]["fields"]
@@ -103,10 +95,12 @@ def test_index_mapping_has_exact_word_joined_brand_and_completion_fields(es, pro
     assert {field["search_analyzer"] for field in searched} == {"aisle_text_search"}
     assert mapping["category"]["properties"]["slug"]["type"] == "keyword"
     assert mapping["category"]["properties"]["name"]["fields"]["raw"]["type"] == "keyword"
-    assert mapping["in_stock_store_ids"]["type"] == "integer"
+    # Filtered on, never sorted or aggregated: no doc values to store.
+    assert mapping["in_stock_store_ids"] == {"type": "integer", "doc_values": False}
+    assert mapping["price_text"] == {"type": "keyword", "index": False, "doc_values": False}
     assert mapping["created_at"]["type"] == "date"
     assert mapping["suggest"]["type"] == "completion"
-    assert mapping["suggest"]["contexts"] == [{"name": "store", "type": "CATEGORY"}]
+    assert "contexts" not in mapping["suggest"]  # one per store repeated every input
 
 
 def test_index_settings_come_from_django_settings(es, product_index, settings):
@@ -172,17 +166,6 @@ def test_completion_prefers_title_prefix_then_later_words(es, index_products):
     index_products()
 
     assert suggestions(es, "app") == ["Apple Juice", "Green Apple"]
-
-
-def test_completion_store_context_limits_suggestions_to_products_in_stock_there(es, index_products):
-    store, other = StoreFactory(), StoreFactory()
-    InventoryFactory(product=ProductFactory(title="Apple Juice"), store=store, quantity=5)
-    InventoryFactory(product=ProductFactory(title="Apple Pie"), store=store, quantity=0)
-    InventoryFactory(product=ProductFactory(title="Apple Cider"), store=other, quantity=5)
-    index_products()
-
-    assert suggestions(es, "apple", store=str(store.pk)) == ["Apple Juice"]
-    assert sorted(suggestions(es, "apple")) == ["Apple Cider", "Apple Juice", "Apple Pie"]
 
 
 def test_document_prepare_without_the_annotation_reads_stock_from_postgres():

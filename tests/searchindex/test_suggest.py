@@ -13,8 +13,8 @@ from searchindex.cache import (
 from searchindex.documents import ALIAS, ProductDocument
 from searchindex.models import PendingIndexUpdate
 from tests.config.test_errors import assert_envelope
-from tests.factories import ProductFactory
-from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog
+from tests.factories import InventoryFactory, ProductFactory
+from tests.searchindex.known_catalog import STOCK, KnownCatalog, build_known_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,50 @@ def test_store_id_keeps_only_titles_in_stock_there(api_client, catalog):
     ]
     assert suggest(api_client, "sourd", store_id=catalog.stores["north"].id) == []  # quantity 0
     assert suggest(api_client, "mil", store_id=catalog.stores["empty"].id) == []
+
+
+def in_stock_at(store, *titles: str, quantity: int = 5) -> None:
+    for title in titles:
+        InventoryFactory(product=ProductFactory(title=title), store=store, quantity=quantity)
+
+
+def test_a_stores_suggestions_rank_and_collapse_as_the_unfiltered_ones_do(
+    api_client, catalog, index_products
+):
+    store = catalog.stores["empty"]
+    in_stock_at(store, "Bread Crumbs", "Milk Bread", "MILK BREAD", "Artisan Bread", "bread rolls")
+    in_stock_at(store, "Sourdough Bread", quantity=0)
+    ProductFactory(title="Breadsticks")  # stocked nowhere
+    index_products()
+
+    # Title prefixes first, then later words; alphabetical within each; one per title.
+    results = suggest(api_client, "  BRE ", store_id=store.id)
+    assert results[:2] == ["Bread Crumbs", "bread rolls"]
+    assert [title.casefold() for title in results[2:]] == ["artisan bread", "milk bread"]
+
+
+def test_a_stores_suggestions_are_the_unfiltered_ones_in_stock_there(api_client, catalog):
+    for key, stock in STOCK.items():
+        store = catalog.stores[key]
+        in_stock = {title.casefold() for title, quantity in stock.items() if quantity > 0}
+        for q in ("mil", "milk", "bread", "gre", "tea", "chips", "masala ch"):
+            expected = [t for t in suggest(api_client, q) if t.casefold() in in_stock]
+            assert suggest(api_client, q, store_id=store.id) == expected, (key, q)
+
+
+def test_a_stores_suggestions_stop_at_ten_distinct_titles(api_client, catalog, index_products):
+    store = catalog.stores["empty"]
+    in_stock_at(store, *[f"Cheese Slice {n:02d}" for n in range(12)], "Cheese Slice 00")
+    index_products()
+    assert suggest(api_client, "chee", store_id=store.id) == [
+        f"Cheese Slice {n:02d}" for n in range(10)
+    ]
+
+
+def test_a_stores_typo_suggestions_keep_only_titles_in_stock_there(api_client, catalog):
+    assert suggest(api_client, "mlik", store_id=catalog.stores["south"].id) == ["Milk"]
+    assert suggest(api_client, "gerek", store_id=catalog.stores["north"].id) == []
+    assert suggest(api_client, "sourdoguh", store_id=catalog.stores["north"].id) == []  # sold out
 
 
 def test_typos_are_tolerated_when_exact_prefixes_find_too_few(api_client, catalog):
