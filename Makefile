@@ -59,7 +59,7 @@ bench-orders: services venv ## Order placement: HTTP latency, hot-product throug
 bench-search: services venv ## Search + suggest API vs raw Elasticsearch vs Postgres ILIKE (100k products)
 	$(PY) bench/search.py
 
-bench-index: services venv ## Rebuild docs/s vs raw parallel_bulk (100k products); commit-to-search lag
+bench-index: services venv ## Rebuild docs/s vs raw parallel_bulk, index bytes/product (100k products); commit-to-search lag
 	$(PY) bench/index.py
 
 bench-import: services venv ## import_catalog on 100,000 generated JSON lines: first, unchanged, 10% changed

@@ -6,8 +6,12 @@ Against 100,000 seeded products, in one run:
       with `elasticsearch.helpers.parallel_bulk` into an index created the same way (bulk-load
       settings), then refreshed -- no Postgres, no Django, no document preparation;
   (b) `rebuild_index`'s service, end to end: new index, parallel bulk from Postgres through
-      django-elasticsearch-dsl's document preparation, journal replay, alias swap, cleanup.
-      Rounds alternate (a) and (b); the ratio compares their medians (target >= 0.7);
+      django-elasticsearch-dsl's document preparation, journal replay, alias swap, cleanup,
+      without its force-merge (the floor has none). Rounds alternate (a) and (b); the ratio
+      compares their medians (target >= 0.7);
+  (d) index size: bytes per product of the last rebuild's index as built, then the force-merge
+      `rebuild_index` runs by default, timed, and the bytes per product after it, with the
+      largest fields (Elasticsearch's analyze-disk-usage API, which reads the files themselves);
   (c) sync lag: a real Celery worker and beat (subprocesses, on their own broker database)
       drain the outbox while this process commits title changes at a steady rate; a poller
       searches for the new titles and records when each becomes visible. p50/p95/p99 over 200.
@@ -24,6 +28,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,6 +70,7 @@ import django  # noqa: E402 - settings come from the environment set just above
 django.setup()
 
 from elasticsearch.dsl.connections import connections  # noqa: E402
+from elasticsearch.exceptions import GeneralAvailabilityWarning  # noqa: E402
 from elasticsearch.helpers import parallel_bulk  # noqa: E402
 
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
@@ -73,6 +79,7 @@ from searchindex.rebuild import (  # noqa: E402
     REBUILD_CHUNK,
     index_create,
     index_finish_load,
+    index_forcemerge,
     index_rebuild,
 )
 
@@ -127,7 +134,7 @@ def raw_floor(documents: list[tuple[int, dict]], *, chunk_size: int, threads: in
 
 def rebuild(*, chunk_size: int, threads: int) -> tuple[float, int]:
     started = time.perf_counter()
-    result = index_rebuild(chunk_size=chunk_size, thread_count=threads)
+    result = index_rebuild(chunk_size=chunk_size, thread_count=threads, forcemerge=False)
     seconds = time.perf_counter() - started
     count = es_client().count(index=ALIAS)["count"]
     if result.documents != PRODUCTS or count != PRODUCTS:
@@ -157,6 +164,39 @@ def throughput(args: argparse.Namespace) -> None:
         f"RESULT rebuild {built:,.0f} docs/s vs raw floor {raw:,.0f} docs/s: "
         f"ratio {built / raw:.2f} (target >= 0.70); chunk {args.chunk_size}, "
         f"{args.threads} threads, {PRODUCTS:,} documents"
+    )
+
+
+# --- (d): bytes per product, before and after the force-merge ------------------------------------
+
+
+def disk_usage(index: str) -> tuple[int, int, dict[str, int]]:
+    """(bytes, segments, bytes by field) of the index's primary shards, read from the files of
+    its last commit: exact, where the store stats are cached for 10 s."""
+    es = es_client().options(request_timeout=600)
+    es.indices.flush(index=index)
+    with warnings.catch_warnings():  # the API is a technical preview; its figures are exact
+        warnings.simplefilter("ignore", GeneralAvailabilityWarning)
+        usage = es.indices.disk_usage(index=index, run_expensive_tasks=True).body[index]
+    segments = es.indices.stats(index=index, metric="segments")["_all"]["primaries"]
+    fields = {name: field["total_in_bytes"] for name, field in usage["fields"].items()}
+    return usage["store_size_in_bytes"], segments["segments"]["count"], fields
+
+
+def index_size() -> None:
+    (index,) = es_client().indices.get_alias(name=ALIAS).body
+    built, built_segments, _ = disk_usage(index)
+    started = time.perf_counter()
+    index_forcemerge(name=index)
+    merge_seconds = time.perf_counter() - started
+    merged, merged_segments, fields = disk_usage(index)
+    largest = sorted(fields.items(), key=lambda item: -item[1])[:5]
+    say(
+        "RESULT index size: "
+        f"{built / PRODUCTS:,.0f} bytes/product as built ({built_segments} segments), "
+        f"{merged / PRODUCTS:,.0f} bytes/product after the force-merge ({merged_segments} "
+        f"segment(s), {merge_seconds:.1f} s); largest fields: "
+        + ", ".join(f"{name} {size / PRODUCTS:,.0f}" for name, size in largest)
     )
 
 
@@ -191,9 +231,10 @@ def main() -> None:
     try:
         if args.skip_rebuild:
             say("building the index for the lag measurement (not timed) ...")
-            index_rebuild(chunk_size=args.chunk_size, thread_count=args.threads)
+            index_rebuild(chunk_size=args.chunk_size, thread_count=args.threads, forcemerge=False)
         else:
             throughput(args)
+        index_size()
         if not args.skip_lag:
             lag(args)
     finally:

@@ -9,7 +9,9 @@ Against 100,000 seeded products and 20 stores, in one run, with 8 concurrent cli
       ILIKE '%q%'` in Postgres with the same filters, a COUNT and the page (plus the page's
       store quantities when `store_id` is given), sent with psycopg (no HTTP, no ORM);
   (d) GET /api/search/suggest/ with the cache cold (every prefix asked once) and warm, against
-      (e) the same completion requests sent straight to Elasticsearch.
+      (e) the same completion requests sent straight to Elasticsearch;
+  (f) the same with `store_id` (a filtered, collapsed query, not the completion field), cache
+      cold, against the same requests sent straight to Elasticsearch.
 
 Then one client, one request at a time, splits the API's time into its layers.
 
@@ -98,11 +100,13 @@ from searchindex.search import (  # noqa: E402
     SUGGEST_FILTER_PATH,
     SUGGEST_SIZE,
     ProductSearchQuery,
-    _ranked_titles,
+    _completion_options,
+    _query_hits,
     _suggest_titles,
     product_search,
     product_search_body,
     product_suggest_body,
+    store_suggest_body,
     suggest_edits,
 )
 from searchindex.selectors import category_ids_matching  # noqa: E402
@@ -321,15 +325,18 @@ def interleaved(
     return [stats(*path_runs) for path_runs in runs]
 
 
-def raw_suggest(es: EsConnection, prefix: str) -> None:
-    """The completion requests the API makes for `prefix`: exact, then typos if too few."""
-    exact = es.search(
-        json.dumps(product_suggest_body(q=prefix, store_id=None)).encode(), SUGGEST_FILTER_PATH
-    )
-    titles = {title.casefold() for title in _ranked_titles(exact)}
+def raw_suggest(es: EsConnection, prefix: str, store_id: int | None = None) -> None:
+    """The requests the API makes for `prefix`: exact (completion, or a store's filtered query),
+    then typos if too few."""
+    if store_id is None:
+        exact = es.search(json.dumps(product_suggest_body(q=prefix)).encode(), SUGGEST_FILTER_PATH)
+        found = _completion_options(exact, store_id=None)
+    else:
+        body = store_suggest_body(q=prefix, store_id=store_id)
+        found = _query_hits(es.search(json.dumps(body).encode(), SUGGEST_FILTER_PATH))
     edits = suggest_edits(prefix)
-    if len(titles) < SUGGEST_SIZE and edits:
-        fuzzy = product_suggest_body(q=prefix, store_id=None, edits=edits)
+    if len({title.casefold() for _, title in found}) < SUGGEST_SIZE and edits:
+        fuzzy = product_suggest_body(q=prefix, edits=edits, for_store=store_id is not None)
         es.search(json.dumps(fuzzy).encode(), SUGGEST_FILTER_PATH)
 
 
@@ -520,6 +527,23 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
             meter,
         )
     )
+    # A store's suggestions are a filtered query, not the completion field: measured apart.
+    store_jobs = [(q, store_ids[n % len(store_ids)]) for n, q in enumerate(prefixes)]
+    say(f"suggest with store_id: {len(store_jobs)} (prefix, store) pairs, interleaved")
+    store_cold, store_raw = interleaved(
+        clients,
+        store_jobs,
+        [
+            (
+                lambda _s, job: api_get(
+                    port, "/api/search/suggest/", {"q": job[0], "store_id": job[1]}
+                ),
+                None,
+            ),
+            (lambda es, job: raw_suggest(es, *job), EsConnection),
+        ],
+        meter,
+    )
 
     say("")
     say(f"{PRODUCTS:,} products, {len(store_ids)} stores; {clients} concurrent clients; ms")
@@ -530,6 +554,8 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
     say(row("(d) suggest API, cache cold", suggest_cold))
     say(row("    suggest API, cache warm", suggest_warm))
     say(row("(e) same completion requests to Elasticsearch", suggest_raw))
+    say(row("(f) suggest API with store_id, cache cold", store_cold))
+    say(row("    same store queries to Elasticsearch", store_raw))
     say("")
     say("ratios (p50):")
     say(f"  search API / raw Elasticsearch     {api['p50'] / raw['p50']:6.2f}x  (target <= 1.5x)")
@@ -539,6 +565,8 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         "  (target <= 1.5x)"
     )
     say(f"  suggest API warm / raw completion  {suggest_warm['p50'] / suggest_raw['p50']:6.2f}x")
+    say(f"  store suggest API / raw query      {store_cold['p50'] / store_raw['p50']:6.2f}x")
+    say(f"  store suggest / plain suggest, raw {store_raw['p50'] / suggest_raw['p50']:6.2f}x")
     say("ratios (throughput):")
     say(f"  search API / raw Elasticsearch     {api['rps'] / raw['rps']:6.2f}x")
     say(f"  search API / ILIKE                 {api['rps'] / ilike['rps']:6.1f}x")
@@ -551,6 +579,8 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         ("(d) suggest API, cache cold", suggest_cold),
         ("    suggest API, cache warm", suggest_warm),
         ("(e) raw completion", suggest_raw),
+        ("(f) suggest API with store_id, cache cold", store_cold),
+        ("    raw store suggest query", store_raw),
     ]:
         parts = [result["cpu_web"], result["cpu_es"], result["cpu_client"]]
         say(f"  {name:<44} " + " ".join(f"{part:>8.2f}" for part in [*parts, sum(parts)]))

@@ -16,18 +16,39 @@ ALIAS = f"{settings.ELASTICSEARCH_INDEX_PREFIX}products"
 # The deepest hit a search can page to (from + size): deeper pages would need search_after.
 MAX_RESULT_WINDOW = 10_000
 
+INDEXED_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "price",
+    "created_at",
+    "brand",
+    "attributes",
+    "popularity",
+    "category__id",
+    "category__name",
+    "category__slug",
+)
 TITLE_WEIGHT = 10
 LATER_WORD_WEIGHT = 5
 
 
 def products_for_indexing() -> QuerySet[Product]:
-    """Products with their category and the stores that have them in stock, in one query."""
-    return Product.objects.select_related("category").annotate(
-        stocked_store_ids=ArrayAgg(
-            "inventory__store_id",
-            filter=Q(inventory__quantity__gt=0),
-            default=[],
-            order_by="inventory__store_id",
+    """Products with their category and the stores that have them in stock, in one query.
+
+    Only the columns the document reads: parsing the unread timestamps of product and category
+    cost a rebuild of 100,000 products ~2 s of client CPU. A field added to the document needs
+    its column here, or each document loads it with a query of its own."""
+    return (
+        Product.objects.select_related("category")
+        .only(*INDEXED_COLUMNS)
+        .annotate(
+            stocked_store_ids=ArrayAgg(
+                "inventory__store_id",
+                filter=Q(inventory__quantity__gt=0),
+                default=[],
+                order_by="inventory__store_id",
+            )
         )
     )
 

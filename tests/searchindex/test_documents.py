@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from searchindex.documents import ALIAS, ProductDocument, attribute_text
+from searchindex.documents import ALIAS, ProductDocument, attribute_text, products_for_indexing
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +176,20 @@ def test_document_prepare_without_the_annotation_reads_stock_from_postgres():
     prepared = ProductDocument().prepare(product)
 
     assert prepared["in_stock_store_ids"] == [store.pk]
+
+
+def test_preparing_documents_from_the_indexing_queryset_needs_no_query_per_product(
+    django_assert_num_queries,
+):
+    for _ in range(3):
+        product = ProductFactory(brand="Amul", attributes={"colour": "white"})
+        InventoryFactory(product=product, quantity=2)
+    document = ProductDocument()
+
+    # One query for all of them: a document field whose column the queryset leaves out would
+    # load it product by product (searchindex.documents.INDEXED_COLUMNS).
+    with django_assert_num_queries(1):
+        prepared = [document.prepare(product) for product in products_for_indexing()]
+
+    assert len(prepared) == 3
+    assert all(doc["brand"] == "Amul" and doc["in_stock_store_ids"] for doc in prepared)
