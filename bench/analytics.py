@@ -31,6 +31,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
     Gunicorn,
     database_prepare,
+    django_env,
     manage,
     percentile,
     redis_delete,
@@ -51,16 +52,12 @@ DEAD_SINK = "http://127.0.0.1:1"  # nothing listens on port 1
 
 ENV = {
     **os.environ,
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": REDIS_URL,
-    "CACHE_KEY_PREFIX": CACHE_PREFIX,
-    "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
-    "ELASTICSEARCH_TIMEOUT": "120",
-    "CELERY_TASK_ALWAYS_EAGER": "false",
-    "DJANGO_DEBUG": "false",
-    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
-    "PYTHONWARNINGS": "ignore:No directory at",
+    **django_env(
+        database_url=DATABASE_URL,
+        redis_url=REDIS_URL,
+        index_prefix=INDEX_PREFIX,
+        cache_prefix=CACHE_PREFIX,
+    ),
 }
 os.environ.update(ENV)
 

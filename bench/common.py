@@ -290,6 +290,34 @@ def stop_all(*processes: Process) -> None:
 
 
 THROTTLED_SCOPES = ("SEARCH", "SUGGEST", "ORDER", "LISTING")
+UNTHROTTLED = {f"{scope}_THROTTLE_RATE": "10000000/min" for scope in THROTTLED_SCOPES}
+
+
+def django_env(
+    *,
+    database_url: str,
+    redis_url: str,
+    index_prefix: str,
+    cache_prefix: str,
+    broker_url: str | None = None,
+) -> dict[str, str]:
+    """The settings a benchmark runs Django with, in-process and in every server or worker it
+    starts: its own database, Redis, index and cache prefixes; production-like (eager Celery
+    and DEBUG off); throttles out of reach (they are measured, never the limit); quiet logs."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url or redis_url,
+        "CACHE_KEY_PREFIX": cache_prefix,
+        "ELASTICSEARCH_INDEX_PREFIX": index_prefix,
+        "ELASTICSEARCH_TIMEOUT": "120",  # bulk requests on a shared 2-core machine
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_DEBUG": "false",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
+        "PYTHONWARNINGS": "ignore:No directory at",  # STATIC_ROOT exists only after collectstatic
+        **UNTHROTTLED,
+    }
 
 
 class Gunicorn(Process):
@@ -310,8 +338,7 @@ class Gunicorn(Process):
         self.port = free_port()
         # Every benchmark client calls from 127.0.0.1, one anonymous caller: the per-caller
         # throttles are kept in the path (so their cost is measured) but set out of reach.
-        unthrottled = {f"{scope}_THROTTLE_RATE": "10000000/min" for scope in THROTTLED_SCOPES}
-        env = {**unthrottled, **env}
+        env = {**UNTHROTTLED, **env}
         super().__init__(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
             + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]

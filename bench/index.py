@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
     database_prepare,
+    django_env,
     load_average,
     percentile,
     redis_delete,
@@ -51,18 +52,12 @@ BROKER_URL = os.environ.get("BENCH_INDEX_BROKER_URL", "redis://127.0.0.1:6379/13
 INDEX_PREFIX = "bench-index-"
 CACHE_PREFIX = f"aisle-bench-index-{os.getpid()}"
 
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    "DATABASE_URL": DATABASE_URL,
-    "CELERY_BROKER_URL": BROKER_URL,
-    "REDIS_URL": BROKER_URL,
-    "CACHE_KEY_PREFIX": CACHE_PREFIX,
-    "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
-    "ELASTICSEARCH_TIMEOUT": "120",  # bulk requests on a shared 2-core machine
-    "CELERY_TASK_ALWAYS_EAGER": "false",
-    "DJANGO_DEBUG": "false",
-    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
-}
+ENV = django_env(
+    database_url=DATABASE_URL,
+    redis_url=BROKER_URL,
+    index_prefix=INDEX_PREFIX,
+    cache_prefix=CACHE_PREFIX,
+)
 os.environ.update(ENV)
 
 import django  # noqa: E402 - settings come from the environment set just above

@@ -49,6 +49,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Run,
     api_get,
     database_prepare,
+    django_env,
     load_average,
     manage,
     percentile,
@@ -74,21 +75,13 @@ SUGGEST_PATH = "/api/search/suggest/"
 HEAP_LIMIT = 0.75  # past this share of the heap, G1 collects constantly and searches stall
 DISK_LIMIT = 0.85  # Elasticsearch's low disk watermark
 
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": REDIS_URL,
-    "CELERY_BROKER_URL": BROKER_URL,
-    "CACHE_KEY_PREFIX": CACHE_PREFIX,
-    "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
-    "ELASTICSEARCH_TIMEOUT": "120",  # bulk requests on a shared 2-core machine
-    "SEARCH_THROTTLE_RATE": "10000000/min",  # measured, but never the limit here
-    "SUGGEST_THROTTLE_RATE": "10000000/min",
-    "CELERY_TASK_ALWAYS_EAGER": "false",
-    "DJANGO_DEBUG": "false",
-    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
-    "PYTHONWARNINGS": "ignore:No directory at",  # STATIC_ROOT exists only after collectstatic
-}
+ENV = django_env(
+    database_url=DATABASE_URL,
+    redis_url=REDIS_URL,
+    broker_url=BROKER_URL,
+    index_prefix=INDEX_PREFIX,
+    cache_prefix=CACHE_PREFIX,
+)
 os.environ.update(ENV)
 
 import django  # noqa: E402 - settings come from the environment set just above

@@ -46,6 +46,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Run,
     api_get,
     database_prepare,
+    django_env,
     percentile,
     redis_delete,
     run_clients,
@@ -64,20 +65,12 @@ INDEX_PREFIX = "bench-search-"
 CACHE_PREFIX = f"aisle-bench-search-{os.getpid()}"
 ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
-ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-    "DATABASE_URL": DATABASE_URL,
-    "REDIS_URL": REDIS_URL,
-    "CACHE_KEY_PREFIX": CACHE_PREFIX,
-    "ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
-    "ELASTICSEARCH_TIMEOUT": "120",  # bulk indexing on a shared 2-core machine
-    "SEARCH_THROTTLE_RATE": "10000000/min",  # measured, but never the limit here
-    "SUGGEST_THROTTLE_RATE": "10000000/min",
-    "CELERY_TASK_ALWAYS_EAGER": "false",
-    "DJANGO_DEBUG": "false",
-    "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
-    "PYTHONWARNINGS": "ignore:No directory at",  # STATIC_ROOT exists only after collectstatic
-}
+ENV = django_env(
+    database_url=DATABASE_URL,
+    redis_url=REDIS_URL,
+    index_prefix=INDEX_PREFIX,
+    cache_prefix=CACHE_PREFIX,
+)
 os.environ.update(ENV)
 
 import django  # noqa: E402 - settings come from the environment set just above
