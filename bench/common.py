@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,6 +22,7 @@ from urllib.parse import urlencode, urlparse
 
 import psycopg
 import redis
+from elasticsearch.exceptions import GeneralAvailabilityWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -287,6 +289,20 @@ def stop_all(*processes: Process) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.popen.wait()
+
+
+def index_disk_usage(es: Any, index: str) -> tuple[int, dict[str, int]]:
+    """Bytes of an index's primary shards, and bytes by field, read from the files of its last
+    commit (flushed first) by Elasticsearch's analyze-disk-usage API: exact, where the store
+    stats are cached for 10 s and can still count the files a merge has just replaced."""
+    es = es.options(request_timeout=900)
+    es.indices.flush(index=index)
+    with warnings.catch_warnings():  # a technical preview API; its figures are what we need
+        warnings.simplefilter("ignore", GeneralAvailabilityWarning)
+        usage = es.indices.disk_usage(index=index, run_expensive_tasks=True).body
+    (shards,) = (value for key, value in usage.items() if key != "_shards")
+    fields = {name: field["total_in_bytes"] for name, field in shards["fields"].items()}
+    return shards["store_size_in_bytes"], fields
 
 
 THROTTLED_SCOPES = ("SEARCH", "SUGGEST", "ORDER", "LISTING")

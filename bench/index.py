@@ -28,14 +28,16 @@ import argparse
 import os
 import sys
 import time
-import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
+    CpuMeter,
     database_prepare,
     django_env,
+    index_disk_usage,
     load_average,
     percentile,
     redis_delete,
@@ -65,7 +67,6 @@ import django  # noqa: E402 - settings come from the environment set just above
 django.setup()
 
 from elasticsearch.dsl.connections import connections  # noqa: E402
-from elasticsearch.exceptions import GeneralAvailabilityWarning  # noqa: E402
 from elasticsearch.helpers import parallel_bulk  # noqa: E402
 
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
@@ -127,32 +128,53 @@ def raw_floor(documents: list[tuple[int, dict]], *, chunk_size: int, threads: in
     return seconds
 
 
-def rebuild(*, chunk_size: int, threads: int) -> tuple[float, int]:
+def rebuild(*, chunk_size: int, threads: int) -> float:
+    """Seconds for `rebuild_index`'s service without its force-merge (the floor has none)."""
     started = time.perf_counter()
     result = index_rebuild(chunk_size=chunk_size, thread_count=threads, forcemerge=False)
     seconds = time.perf_counter() - started
     count = es_client().count(index=ALIAS)["count"]
     if result.documents != PRODUCTS or count != PRODUCTS:
         raise SystemExit(f"rebuild: indexed {result.documents}, alias counts {count}")
-    return seconds, result.documents
+    return seconds
+
+
+def cpu_used(meter: CpuMeter, work: Callable[[], float]) -> tuple[float, dict[str, float]]:
+    """`work`'s result, and the CPU seconds each part of the stack spent while it ran."""
+    before = meter.snapshot()
+    result = work()
+    after = meter.snapshot()
+    return result, {part: after[part] - before.get(part, 0.0) for part in after}
+
+
+def cpu_text(cpu: dict[str, float]) -> str:
+    return "CPU s: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in cpu.items())
 
 
 def throughput(args: argparse.Namespace) -> None:
     say("preparing the raw floor's documents in memory (not timed) ...")
     documents = prepared_documents()
+    # Elasticsearch and this client share the machine's cores: the CPU each spends says whose
+    # work bounds the wall time.
+    meter = CpuMeter(es=True, database_url=DATABASE_URL)
     raw_rates, rebuild_rates = [], []
     for round_number in range(1, args.rounds + 1):
-        seconds = raw_floor(documents, chunk_size=args.chunk_size, threads=args.threads)
+        seconds, cpu = cpu_used(
+            meter,
+            lambda: raw_floor(documents, chunk_size=args.chunk_size, threads=args.threads),
+        )
         raw_rates.append(len(documents) / seconds)
         say(
             f"round {round_number}: raw parallel_bulk  {seconds:6.1f} s  "
-            f"{raw_rates[-1]:8,.0f} docs/s"
+            f"{raw_rates[-1]:8,.0f} docs/s  {cpu_text(cpu)}"
         )
-        seconds, count = rebuild(chunk_size=args.chunk_size, threads=args.threads)
-        rebuild_rates.append(count / seconds)
+        seconds, cpu = cpu_used(
+            meter, lambda: rebuild(chunk_size=args.chunk_size, threads=args.threads)
+        )
+        rebuild_rates.append(PRODUCTS / seconds)
         say(
             f"round {round_number}: rebuild_index      {seconds:6.1f} s  "
-            f"{rebuild_rates[-1]:8,.0f} docs/s"
+            f"{rebuild_rates[-1]:8,.0f} docs/s  {cpu_text(cpu)}"
         )
     raw, built = percentile(raw_rates, 50), percentile(rebuild_rates, 50)
     say(
@@ -166,16 +188,10 @@ def throughput(args: argparse.Namespace) -> None:
 
 
 def disk_usage(index: str) -> tuple[int, int, dict[str, int]]:
-    """(bytes, segments, bytes by field) of the index's primary shards, read from the files of
-    its last commit: exact, where the store stats are cached for 10 s."""
-    es = es_client().options(request_timeout=600)
-    es.indices.flush(index=index)
-    with warnings.catch_warnings():  # the API is a technical preview; its figures are exact
-        warnings.simplefilter("ignore", GeneralAvailabilityWarning)
-        usage = es.indices.disk_usage(index=index, run_expensive_tasks=True).body[index]
-    segments = es.indices.stats(index=index, metric="segments")["_all"]["primaries"]
-    fields = {name: field["total_in_bytes"] for name, field in usage["fields"].items()}
-    return usage["store_size_in_bytes"], segments["segments"]["count"], fields
+    """(bytes, segments, bytes by field) of the index's primary shards."""
+    size, fields = index_disk_usage(es_client(), index)
+    segments = es_client().indices.stats(index=index, metric="segments")["_all"]["primaries"]
+    return size, segments["segments"]["count"], fields
 
 
 def index_size() -> None:

@@ -6,8 +6,9 @@ database created afresh for it:
   seed     `manage.py seed_data --products N --stores 20 --seed 1`, timed as a user runs it;
   rebuild  `rebuild_index`'s service end to end (new index, parallel bulk, replay, alias swap),
            timed, in docs/s; then the merges that follow a bulk load settle (timed apart);
-  index    primary store bytes per product once the merges settle, and the completion field's
-           share of them;
+  index    primary-shard bytes per product once the merges settle, read file by file from the
+           last commit (Elasticsearch's analyze-disk-usage API), and the completion field's
+           in-memory size;
   search   GET /api/search/products/ through a gunicorn started here, bench/search.py's query
            mix, 1 client and then 8 clients; p50 and p99;
   suggest  GET /api/search/suggest/ over distinct prefixes (so every answer is a cache miss),
@@ -50,6 +51,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     api_get,
     database_prepare,
     django_env,
+    index_disk_usage,
     load_average,
     manage,
     percentile,
@@ -205,17 +207,12 @@ def merges_settle(timeout: float) -> None:
     say(f"merges still running after {timeout:.0f} s; measuring anyway")
 
 
-# Elasticsearch caches an index's store size for `index.store.stats_refresh_interval` (10 s by
-# default): read earlier, it can miss the end of the load (56 B per product once, at 1,000).
-STORE_STATS_SECONDS = 11
-
-
-def index_stats(result: Measured, *, loaded_at: float) -> None:
-    time.sleep(max(0.0, loaded_at + STORE_STATS_SECONDS - time.perf_counter()))
+def index_stats(result: Measured) -> None:
+    (index,) = es_client().indices.get_alias(name=ALIAS).body
+    result.store_bytes, _fields = index_disk_usage(es_client(), index)
     stats = es_client().indices.stats(
-        index=ALIAS, metric="store,completion,segments", completion_fields="*"
+        index=ALIAS, metric="completion,segments", completion_fields="*"
     )["_all"]["primaries"]
-    result.store_bytes = stats["store"]["size_in_bytes"]
     result.completion_bytes = stats["completion"]["size_in_bytes"]
     result.segments = stats["segments"]["count"]
 
@@ -281,10 +278,9 @@ def measure(products: int, args: argparse.Namespace) -> Measured:
     if built.documents != products or count != products:
         raise SystemExit(f"rebuild: indexed {built.documents}, the alias counts {count}")
     say(f"rebuilt in {result.seconds['rebuild']:.1f} s ({result.docs_per_second:,.0f} docs/s)")
-    loaded_at = time.perf_counter()
     merges_settle(timeout=max(90.0, products / 2_000))
     phase("settle")
-    index_stats(result, loaded_at=loaded_at)
+    index_stats(result)
     result.database_bytes = database_bytes()
     phase("stats")
     say(f"searching ({len(search_mix([0, 0, 0]))}-query mix) and suggesting through gunicorn ...")

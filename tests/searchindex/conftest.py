@@ -10,6 +10,7 @@ from elasticsearch.dsl.connections import connections
 from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
 from searchindex.models import Synonym
 from searchindex.rebuild import index_create
+from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog
 
 SYNONYMS_SEED = importlib.import_module("searchindex.migrations.0003_synonyms_seed")
 
@@ -55,6 +56,14 @@ def index_products(product_index, es) -> Callable[[], None]:
         es.indices.refresh(index=ALIAS)
 
     return index_all
+
+
+@pytest.fixture
+def catalog(index_products) -> KnownCatalog:
+    """The small known catalogue (known_catalog.py), in Postgres and indexed."""
+    known = build_known_catalog()
+    index_products()
+    return known
 
 
 class ElasticsearchOutage:

@@ -15,7 +15,6 @@ from elasticsearch import NotFoundError
 from apikeys.services import api_key_create
 from searchindex import analytics
 from searchindex.analytics import EventWriter, search_events_prune
-from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -68,13 +67,6 @@ def events(es, stream):
         return [hit["_source"] for hit in hits]
 
     return read
-
-
-@pytest.fixture
-def catalog(index_products) -> KnownCatalog:
-    known = build_known_catalog()
-    index_products()
-    return known
 
 
 def test_a_search_records_an_event_with_its_query_filters_and_figures(api_client, catalog, events):

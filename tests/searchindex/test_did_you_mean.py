@@ -2,18 +2,9 @@
 
 import pytest
 
-from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog
-
 pytestmark = pytest.mark.django_db
 
 URL = "/api/search/products/"
-
-
-@pytest.fixture
-def catalog(index_products) -> KnownCatalog:
-    known = build_known_catalog()
-    index_products()
-    return known
 
 
 def search(api_client, **params) -> dict:

@@ -15,19 +15,12 @@ from inventory.models import Inventory
 from searchindex.documents import ALIAS, ProductDocument
 from tests.config.test_errors import assert_envelope
 from tests.factories import ProductFactory
-from tests.searchindex.known_catalog import BRANDS, PRODUCTS, KnownCatalog, build_known_catalog
+from tests.searchindex.known_catalog import BRANDS, PRODUCTS
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/search/products/"
 ALL_TITLES = {title for title, *_ in PRODUCTS}
-
-
-@pytest.fixture
-def catalog(index_products) -> KnownCatalog:
-    known = build_known_catalog()
-    index_products()
-    return known
 
 
 def search(api_client, **params) -> dict:

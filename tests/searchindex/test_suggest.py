@@ -14,18 +14,11 @@ from searchindex.documents import ALIAS, ProductDocument
 from searchindex.models import PendingIndexUpdate
 from tests.config.test_errors import assert_envelope
 from tests.factories import InventoryFactory, ProductFactory
-from tests.searchindex.known_catalog import STOCK, KnownCatalog, build_known_catalog
+from tests.searchindex.known_catalog import STOCK
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/search/suggest/"
-
-
-@pytest.fixture
-def catalog(index_products) -> KnownCatalog:
-    known = build_known_catalog()
-    index_products()
-    return known
 
 
 def suggest(api_client, q: str, **params) -> list[str]:
