@@ -187,7 +187,8 @@ def main() -> None:
         time.sleep(2 * settings.SEARCH_ANALYTICS_FLUSH_SECONDS + 1)  # the last batch lands
     finally:
         stop_all(*servers.values())
-        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*")
+        # No worker runs here: what the run enqueued (index drains) is dropped with its cache.
+        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*", "celery*", "_kombu*", "unacked*")
     stream = analytics.stream_name()
     es().indices.refresh(index=stream)
     since_warm_up = {"range": {"@timestamp": {"gte": measured_from}}}

@@ -442,7 +442,8 @@ def main() -> None:
         report(args, server.port, CpuMeter(server=server.pid, es=True))
     finally:
         server.stop()
-        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*")
+        # No worker runs here: what the run enqueued (index drains) is dropped with its cache.
+        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*", "celery*", "_kombu*", "unacked*")
         if not args.keep_index:
             index_drop()
             say("index: bench index deleted")
