@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from elastic_transport import ConnectionTimeout, TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
@@ -295,9 +295,13 @@ def _populate(
     failed = threading.Event()  # once one chunk has given up, the others stop retrying
 
     def actions() -> Iterator[dict[str, Any]]:
-        for action in doc.get_actions(doc.get_indexing_queryset(), "index"):
-            action["_index"] = name
-            yield action
+        # In a transaction Django's server-side cursor is not WITH HOLD, so Postgres streams the
+        # rows; in autocommit it first copied the whole catalogue aside (1.2-1.7 s per 100,000
+        # products before the first document, with the node idle, and a temp file at 1M).
+        with transaction.atomic():
+            for action in doc.get_actions(doc.get_indexing_queryset(), "index"):
+                action["_index"] = name
+                yield action
 
     def load(chunk: list[dict[str, Any]]) -> int:
         _patiently(partial(_bulk_write, client, chunk), what="a bulk request", stop=failed)
