@@ -79,6 +79,23 @@ def requested_store_id(request: Request, view: "APIView") -> int | None:
         return None
 
 
+# What a staff member signed in to the admin may call without a key: what the search console
+# calls (search and suggest, with the session; DRF checks CSRF on its writes).
+STAFF_SESSION_SCOPES = frozenset({Scope.SEARCH})
+
+
+def staff_session(request: Request) -> bool:
+    """A request from an active staff member's admin session (and no API key)."""
+    user = getattr(request, "user", None)
+    return bool(
+        request_key(request) is None
+        and user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_staff
+    )
+
+
 class ApiKeyPolicy(permissions.BasePermission):
     """The default permission class: the view's `required_scope`, applied to `request.auth`.
 
@@ -92,6 +109,8 @@ class ApiKeyPolicy(permissions.BasePermission):
             return True
         key = request_key(request)
         if key is None:
+            if scope in STAFF_SESSION_SCOPES and staff_session(request):
+                return True
             return not keys_required()
         if scope == ANY_KEY:
             return True
