@@ -318,11 +318,13 @@
   function renderPager(count) {
     pager.replaceChildren();
     const pages = Math.max(Math.ceil(Math.min(count, 10000) / PAGE_SIZE), 1);
-    const go = (page, id) => () => { state.page = page; lastFocus = id; search(); };
+    // After a page turn focus goes to the results' heading: the button pressed may be disabled
+    // now, and the next Tab reaches the new page's first result.
+    const go = (page) => () => { state.page = page; lastFocus = "results-heading"; search(); };
     pager.append(
-      el("button", { type: "button", id: "page-prev", disabled: state.page <= 1, onclick: go(state.page - 1, "page-prev") }, "Previous"),
+      el("button", { type: "button", id: "page-prev", disabled: state.page <= 1, onclick: go(state.page - 1) }, "Previous"),
       el("span", { class: "page-of", text: " Page " + state.page + " of " + pages + " " }),
-      el("button", { type: "button", id: "page-next", disabled: state.page >= pages, onclick: go(state.page + 1, "page-next") }, "Next"));
+      el("button", { type: "button", id: "page-next", disabled: state.page >= pages, onclick: go(state.page + 1) }, "Next"));
   }
 
   /* ---- pin and hide: one rule per click, for this exact query ---- */
