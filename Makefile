@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
+.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics bench-console fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-scale: services venv ## Seed, rebuild, index size, heap, search, suggest, 
 
 bench-analytics: services venv ## Search API p50 with analytics off, on and with a dead sink (short run)
 	$(PY) bench/analytics.py
+
+bench-console: services venv ## Search console: analytics page p50 on 1,000,000 events (--smoke: seconds)
+	$(PY) bench/console.py $${CONSOLE_BENCH_ARGS:-}
 
 drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic) + invariants
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}

@@ -1,6 +1,9 @@
-"""The console's writes: synonyms saved with the admin's audit trail (its LogEntry)."""
+"""The console's writes: synonyms saved with the admin's audit trail, and a local staff user."""
+
+import secrets
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -24,3 +27,19 @@ def synonym_save(*, form: SynonymForm, user: AbstractBaseUser) -> Synonym:
         single_object=True,
     )
     return synonym
+
+
+DEV_STAFF_USERNAME = "console"
+
+
+def dev_staff_user_ensure() -> str | None:
+    """Create the local staff user `console` if no such user exists; returns its new password
+    (shown once, never stored in plain text), or None when the user was already there."""
+    users = get_user_model()
+    if users.objects.filter(username=DEV_STAFF_USERNAME).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    users.objects.create_user(
+        DEV_STAFF_USERNAME, password=password, is_staff=True, is_superuser=True
+    )
+    return password

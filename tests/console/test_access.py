@@ -113,3 +113,32 @@ def test_a_non_staff_session_may_not_search_where_keys_are_required(client, sett
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get("/api/search/suggest/", {"q": "x"})
     assert response.status_code == 403
+
+
+def test_make_run_gets_a_local_staff_user_once_with_its_password_printed_once(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first, second = StringIO(), StringIO()
+    call_command("ensure_console_user", "--url", "http://127.0.0.1:8000", stdout=first)
+    assert "http://127.0.0.1:8000/console/" in first.getvalue()
+    password = first.getvalue().split("password ")[1].split()[0]
+    user = get_user_model().objects.get(username="console")
+    assert user.is_staff
+    assert user.check_password(password)
+    call_command("ensure_console_user", stdout=second)
+    assert password not in second.getvalue()
+    assert "exists" in second.getvalue()
+
+
+def test_production_gets_no_local_staff_user(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.PRODUCTION = True
+    out = StringIO()
+    call_command("ensure_console_user", stdout=out)
+    assert "createsuperuser" in out.getvalue()
+    assert not get_user_model().objects.filter(username="console").exists()
