@@ -70,7 +70,7 @@ from elasticsearch.dsl.connections import connections  # noqa: E402
 
 from inventory.models import Store  # noqa: E402
 from searchindex import analytics  # noqa: E402
-from searchindex.documents import ALIAS  # noqa: E402
+from searchindex.client import ALIAS  # noqa: E402
 
 MODES = {
     "off": {"SEARCH_ANALYTICS_ENABLED": "false"},

@@ -514,7 +514,7 @@ def visible_titles(titles: list[str]) -> set[str]:
     """Which of `titles` a search on the products alias finds now."""
     from elasticsearch.dsl.connections import connections
 
-    from searchindex.documents import ALIAS
+    from searchindex.client import ALIAS
 
     if not titles:
         return set()

@@ -70,7 +70,8 @@ django.setup()
 from elasticsearch.dsl.connections import connections  # noqa: E402
 from elasticsearch.helpers import parallel_bulk  # noqa: E402
 
-from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
+from searchindex.client import ALIAS  # noqa: E402
+from searchindex.documents import ProductDocument, products_for_indexing  # noqa: E402
 from searchindex.models import PendingIndexUpdate  # noqa: E402
 from searchindex.rebuild import (  # noqa: E402
     REBUILD_CHUNK,

@@ -200,7 +200,8 @@ def index_drift() -> int:
     """Products whose indexed availability differs from Postgres (or are missing/extra)."""
     from elasticsearch.dsl.connections import connections
 
-    from searchindex.documents import ALIAS, products_for_indexing
+    from searchindex.client import ALIAS
+    from searchindex.documents import products_for_indexing
 
     es = connections.get_connection()
     es.indices.refresh(index=ALIAS)

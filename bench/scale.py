@@ -96,7 +96,7 @@ from elasticsearch.dsl.connections import connections as es_connections  # noqa:
 
 from catalog.models import Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
-from searchindex.documents import ALIAS  # noqa: E402
+from searchindex.client import ALIAS  # noqa: E402
 from searchindex.rebuild import index_rebuild  # noqa: E402
 
 
