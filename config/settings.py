@@ -356,6 +356,11 @@ SPECTACULAR_SETTINGS["SERVE_AUTHENTICATION"] = [
     "rest_framework.authentication.SessionAuthentication",
 ]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apikeys.permissions.SchemaAccess"]
+# Who is calling, for per-caller rate limits and Idempotency-Key namespaces (config/caller.py): a
+# function of the request returning the caller's key id, or None to fall back to the address.
+AISLE_CALLER_RESOLVER = "apikeys.caller.caller_id"
+# The model a key's store ids name; apikeys validates them through it without importing it.
+APIKEYS_STORE_MODEL = "inventory.Store"
 
 # Requests carry small JSON bodies; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
