@@ -255,12 +255,11 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from elasticsearch.dsl.connections import connections
 
     from catalog.models import Product
-    from searchindex.client import ALIAS
+    from searchindex.client import ALIAS, admin_client
 
-    es = connections.get_connection().options(request_timeout=300)
+    es = admin_client(timeout=300)
     judgments = load_judgments(data / JUDGMENTS)
     queries = load_queries(data / QUERIES)
     say(

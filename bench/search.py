@@ -85,12 +85,11 @@ import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from elasticsearch.dsl.connections import connections  # noqa: E402
 
 from catalog.models import Category, Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
 from searchindex.cache import catalog_version_bump  # noqa: E402
-from searchindex.client import ALIAS  # noqa: E402
+from searchindex.client import ALIAS, admin_client  # noqa: E402
 from searchindex.documents import ProductDocument, products_for_indexing  # noqa: E402
 from searchindex.queries import (  # noqa: E402
     SUGGEST_SIZE,
@@ -119,7 +118,7 @@ def say(message: str) -> None:
 
 
 def es_client():
-    return connections.get_connection().options(request_timeout=300)
+    return admin_client(timeout=300)
 
 
 def index_build() -> float:
