@@ -1,5 +1,6 @@
 """Who is calling, as one string: the configured resolver's answer, else the client address."""
 
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
@@ -11,7 +12,12 @@ from config.clientip import client_ip
 
 def _resolver() -> Callable[[Request], str | None]:
     # A dotted path, not an import: config never imports the app that knows the keys.
-    return import_string(settings.AISLE_CALLER_RESOLVER)
+    return _imported(settings.AISLE_CALLER_RESOLVER)
+
+
+@functools.lru_cache(maxsize=4)
+def _imported(path: str) -> Callable[[Request], str | None]:
+    return import_string(path)
 
 
 def caller(request: Request) -> str:
