@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from elasticsearch import NotFoundError
 
-from catalog.importing import FieldMapping, catalog_import, mapping_build
+from catalog.importing import FieldMapping, ImportOptions, catalog_import, mapping_build
 from catalog.models import Category, Product
 from inventory.models import Inventory
 from ordering.models import Order, OrderItem
@@ -764,7 +764,7 @@ def test_a_failed_import_leaves_the_index_and_the_outbox_alone(es, product_index
 def test_service_reports_counts_and_problems_without_the_command(tmp_path):
     path = write_jsonl(tmp_path / "feed.jsonl", product_line("S1"), {"sku": "S2"})
 
-    result = catalog_import(path=path, source="api", skip_invalid=True)
+    result = catalog_import(path=path, options=ImportOptions(source="api", skip_invalid=True))
 
     assert (result.created, result.rejected, result.source) == (1, 1, "api")
     assert [str(problem) for problem in result.problems] == ["line 2: no title (field 'title')"]
