@@ -35,6 +35,7 @@ class ProductAdmin(admin.ModelAdmin):
         "category",
         "price",
         "description",
+        "image_url",
         "attributes",
         "popularity",
         "source",

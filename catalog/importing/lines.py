@@ -13,7 +13,9 @@ from catalog.importing.values import (
     attributes_clean,
     category_clean,
     category_slug,
+    image_url_clean,
     lookup,
+    lookup_first,
     popularity_clean,
     price_clean,
     text_clean,
@@ -39,6 +41,7 @@ class Row:
     price: Decimal | None
     attributes: dict[str, Any]
     popularity: float
+    image_url: str
 
 
 class LineParser:
@@ -62,7 +65,7 @@ class LineParser:
         mapping = self.mapping
 
         def read(name: str, convert: Callable[[Any], Any], default: Any) -> Any:
-            value = lookup(data, mapping.source(name))
+            value = lookup_first(data, mapping.sources.get(name, ()))
             if value is MISSING:
                 if name in REQUIRED:
                     reasons.append(f"no {name} (field {mapping.source(name)!r})")
@@ -84,6 +87,7 @@ class LineParser:
         leaf, path = read("category", lambda v: category_clean(v, self.separator), ("", []))
         price = read("price", price_clean, None)
         popularity = read("popularity", popularity_clean, 0.0)
+        image_url = read("image_url", image_url_clean, "")
         try:
             attributes = attributes_clean(data, mapping.sources.get("attributes", ()))
         except InvalidValue as exc:
@@ -109,6 +113,7 @@ class LineParser:
                 price=price,
                 attributes=attributes,
                 popularity=popularity,
+                image_url=image_url,
             ),
             [],
         )

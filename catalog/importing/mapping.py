@@ -8,14 +8,28 @@ import orjson
 
 from catalog.exceptions import CatalogImportError
 
-FIELDS = ("sku", "title", "description", "brand", "category", "price", "attributes", "popularity")
+FIELDS = (
+    "sku",
+    "title",
+    "description",
+    "brand",
+    "category",
+    "price",
+    "attributes",
+    "popularity",
+    "image_url",
+)
 REQUIRED = ("sku", "title")
+# Read from the first of these a line has; feeds name the picture either way.
+_DEFAULT_SOURCES = {"image_url": ("image_url", "image")}
 
 
 @dataclass(frozen=True)
 class FieldMapping:
-    """Aisle field -> the source fields it is read from (several only for `attributes`).
+    """Aisle field -> the source fields it is read from.
 
+    `attributes` gathers all of its sources; any other field is read from the first of its
+    sources the line has (several only in the default `image_url` <- `image_url`, `image`).
     A source name is a field (JSON key, CSV column) or a dotted path into nested JSON objects
     (`offers.price`). An empty tuple means the field is not read. `explicit` names the fields
     the caller mapped: a CSV header must have those columns.
@@ -26,7 +40,7 @@ class FieldMapping:
 
     @classmethod
     def default(cls) -> "FieldMapping":
-        return cls({name: (name,) for name in FIELDS})
+        return cls({name: _DEFAULT_SOURCES.get(name, (name,)) for name in FIELDS})
 
     def source(self, name: str) -> str | None:
         sources = self.sources.get(name, ())

@@ -6,9 +6,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
+from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
-from catalog.models import Category
+from catalog.models import Category, Product, image_url_validator
 
 # A field the line does not have (absent, null, "", [] or {}): distinct from any value.
 MISSING: Any = object()
@@ -16,10 +17,20 @@ _CATEGORY_MAX = Category._meta.get_field("name").max_length
 _SLUG_MAX = Category._meta.get_field("slug").max_length
 _PRICE_MAX = Decimal("99999999.99")  # max_digits=10, decimal_places=2
 _CENT = Decimal("0.01")
+_IMAGE_URL_MAX = Product._meta.get_field("image_url").max_length
 
 
 class InvalidValue(Exception):
     """One field's problem; the parser collects them all before rejecting the line."""
+
+
+def lookup_first(data: dict[str, Any], sources: tuple[str, ...]) -> Any:
+    """The value of the first source the line has, else MISSING."""
+    for source in sources:
+        value = lookup(data, source)
+        if value is not MISSING:
+            return value
+    return MISSING
 
 
 def lookup(data: dict[str, Any], source: str | None) -> Any:
@@ -74,6 +85,23 @@ def price_clean(value: Any) -> Decimal:
     if price != price.quantize(_CENT):
         raise InvalidValue(f"price has more than 2 decimal places: {_clip(value)}")
     return price.quantize(_CENT)
+
+
+def image_url_clean(value: Any) -> str:
+    """An absolute http:// or https:// URL; anything else (a path, `data:`, `ftp:`) is invalid."""
+    if not isinstance(value, str):
+        raise InvalidValue(f"image_url must be text, got {type(value).__name__}")
+    url = value.strip()
+    if len(url) > _IMAGE_URL_MAX:
+        raise InvalidValue(f"image_url is longer than {_IMAGE_URL_MAX} characters ({len(url)})")
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
+        raise InvalidValue(f"image_url is not an absolute http(s) URL: {_clip(value)}")
+    try:
+        image_url_validator(url)
+    except ValidationError:
+        raise InvalidValue(f"image_url is not a valid URL: {_clip(value)}") from None
+    return url
 
 
 def popularity_clean(value: Any) -> float:

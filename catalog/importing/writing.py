@@ -25,31 +25,33 @@ _STAGE = "catalog_import_stage"
 _STAGE_SQL = f"""
     CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} (
         sku varchar, title varchar, description text, price numeric(10, 2), category_id bigint,
-        brand varchar, attributes jsonb, popularity double precision
+        brand varchar, attributes jsonb, popularity double precision, image_url varchar
     ) ON COMMIT DROP
 """
 _COPY_SQL = (
-    f"COPY {_STAGE} (sku, title, description, price, category_id, brand, attributes, popularity)"
-    " FROM STDIN"
+    f"COPY {_STAGE} (sku, title, description, price, category_id, brand, attributes, popularity,"
+    " image_url) FROM STDIN"
 )
 # `xmax = 0` holds for a row this statement inserted, not for one it updated: Postgres's own
 # way of telling the two apart in an upsert's RETURNING.
 _UPSERT_SQL = f"""
     INSERT INTO {_PRODUCT_TABLE} AS p (sku, title, description, price, category_id, brand,
-                                       attributes, popularity, source, created_at, updated_at)
+                                       attributes, popularity, image_url, source, created_at,
+                                       updated_at)
     SELECT sku, title, description, price, category_id, brand, attributes, popularity,
-           %(source)s, %(now)s, %(now)s
+           image_url, %(source)s, %(now)s, %(now)s
     FROM {_STAGE}
     ON CONFLICT (sku) DO UPDATE SET
         title = EXCLUDED.title, description = EXCLUDED.description, price = EXCLUDED.price,
         category_id = EXCLUDED.category_id, brand = EXCLUDED.brand,
         attributes = EXCLUDED.attributes, popularity = EXCLUDED.popularity,
-        source = EXCLUDED.source, updated_at = EXCLUDED.updated_at
+        image_url = EXCLUDED.image_url, source = EXCLUDED.source,
+        updated_at = EXCLUDED.updated_at
     WHERE (p.title, p.description, p.price, p.category_id, p.brand, p.attributes, p.popularity,
-           p.source)
+           p.image_url, p.source)
         IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.description, EXCLUDED.price,
                           EXCLUDED.category_id, EXCLUDED.brand, EXCLUDED.attributes,
-                          EXCLUDED.popularity, EXCLUDED.source)
+                          EXCLUDED.popularity, EXCLUDED.image_url, EXCLUDED.source)
     RETURNING p.id, p.xmax = 0
 """  # noqa: S608 - table names are ours, values are parameters
 
@@ -99,6 +101,7 @@ class Writer:
                             row.brand,
                             orjson.dumps(row.attributes).decode(),
                             row.popularity,
+                            row.image_url,
                         )
                     )
             cursor.execute(_UPSERT_SQL, {"source": self.source, "now": timezone.now()})

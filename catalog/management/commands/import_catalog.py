@@ -59,7 +59,8 @@ class Command(BaseCommand):
         "bulk body; plain, .gz or .zip) into the catalog, upserting products by sku in one "
         "transaction. Re-importing an unchanged file writes nothing. ALL OR NOTHING by default: "
         "any invalid line (bad JSON/CSV, no sku or title, bad price, repeated sku, over-long "
-        "field) is reported with its line number, nothing is written and the exit status is 1. "
+        "field, an image_url that is not an absolute http(s) URL) is reported with its line "
+        "number, nothing is written and the exit status is 1. "
         "Changed products reach the search index through its outbox."
     )
 
@@ -79,7 +80,8 @@ class Command(BaseCommand):
             metavar="FIELD=SOURCE",
             help=f"read FIELD ({', '.join(FIELDS)}) from the SOURCE field or column (a dotted "
             "path reaches into nested JSON). attributes takes a comma-separated list. "
-            "Repeatable; overrides --mapping. Default: each field from the same-named one",
+            "Repeatable; overrides --mapping. Default: each field from the same-named one "
+            "(image_url from image_url, else image)",
         )
         parser.add_argument(
             "--mapping",
