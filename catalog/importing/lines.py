@@ -31,6 +31,8 @@ _BRAND_MAX = Product._meta.get_field("brand").max_length
 
 @dataclass(slots=True)
 class Row:
+    """A valid line, ready to write; `price` None means "keep the known product's price"."""
+
     record: Record
     sku: str
     title: str
