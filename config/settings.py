@@ -8,9 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from searchindex.nodes import connection_settings
-
 from config.logging import CELERY_CHATTER_LOGGERS, celery_chatter_level, level_name
+from searchindex.nodes import connection_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
