@@ -86,7 +86,9 @@ class AnalyticsReport:
         return self.zero_results / self.searches if self.searches else None
 
 
-def _empty(window: Window, now: datetime) -> AnalyticsReport:
+def analytics_empty(window: Window, now: datetime | None = None) -> AnalyticsReport:
+    """The report of a window without events."""
+    now = now or datetime.now(UTC)
     return AnalyticsReport(window, 0, 0, _buckets({}, window, now), [], [], [], 0, None, 0)
 
 
@@ -156,7 +158,7 @@ def analytics_report(
             request_cache=True,
         )
     except NotFoundError:  # nothing recorded yet: the data stream does not exist
-        return _empty(window, now)
+        return analytics_empty(window, now)
     result = response["aggregations"]["searches"]
     found = {
         int(b["key"]): (b["doc_count"], b["zero"]["doc_count"])

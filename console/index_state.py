@@ -8,9 +8,8 @@ from datetime import datetime
 from django.utils import timezone
 from elasticsearch import ApiError, TransportError
 
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS, alias_indices, es_client
 from searchindex.models import IndexRebuild, PendingIndexUpdate
-from searchindex.rebuild import alias_indices, es_client
 
 
 @dataclass(frozen=True)

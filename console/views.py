@@ -4,18 +4,18 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
+from elasticsearch import ApiError, TransportError
 
 from console.access import console_page
-from console.analytics import DEFAULT_WINDOW, WINDOWS, analytics_report
+from console.analytics import DEFAULT_WINDOW, WINDOWS, analytics_empty, analytics_report
 from console.charts import bar_chart, line_chart
 from console.forms import SynonymForm
 from console.index_state import index_state
 from console.services import synonym_save
 from inventory.models import Store
-from searchindex.analytics import stream_name
+from searchindex.analytics import stream_name, writer
 from searchindex.drift import product_drift
 from searchindex.models import Synonym
-from searchindex.rebuild import es_client
 from searchindex.synonyms import DELIVERY_MESSAGE
 
 STORE_PICKER_LIMIT = 500
@@ -70,7 +70,13 @@ def synonyms(request: HttpRequest) -> HttpResponse:
 @console_page
 def analytics(request: HttpRequest) -> HttpResponse:
     window = WINDOWS.get(request.GET.get("window", ""), WINDOWS[DEFAULT_WINDOW])
-    report = analytics_report(client=es_client(), stream=stream_name(), window=window)
+    error = None
+    try:
+        # The writer's client: the events may live on a cluster of their own.
+        report = analytics_report(client=writer().client, stream=stream_name(), window=window)
+    except (ApiError, TransportError) as exc:
+        report = analytics_empty(window)
+        error = f"Elasticsearch did not answer: {type(exc).__name__}"
     fmt = "%H:%M" if window.key == "24h" else "%d %b %H:%M" if window.key == "7d" else "%d %b"
     labels = [b.start.strftime(fmt) for b in report.over_time]
     charts = {
@@ -98,6 +104,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "windows": WINDOWS.values(),
             "stream": stream_name(),
+            "error": error,
         },
     )
 
@@ -109,7 +116,10 @@ def inspect(request: HttpRequest) -> HttpResponse:
     error = None
     if product_id:
         if product_id.isdigit() and 0 < int(product_id) < 2**63:
-            drift = product_drift(product_id=int(product_id))
+            try:
+                drift = product_drift(product_id=int(product_id))
+            except (ApiError, TransportError) as exc:
+                error = f"Elasticsearch did not answer: {type(exc).__name__}"
         else:
             error = "A product id is a positive whole number."
     rows = []
