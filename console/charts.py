@@ -48,11 +48,16 @@ class Chart:
     lines: tuple[str, ...] = ()
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    step = 10 ** (len(str(int(value))) - 1)
-    return float(-(-value // step) * step)
+def _nice_max(value: float, *, smallest: float = 1.0) -> float:
+    """The top of the axis: four ticks of a round step (1, 2 or 5 times a power of ten) that
+    reach `value`, so every tick label is a round number."""
+    step = smallest
+    while step * 4 < value:
+        for factor in (2, 2.5, 2):  # 1 -> 2 -> 5 -> 10 ...
+            step *= factor
+            if step * 4 >= value:
+                break
+    return step * 4
 
 
 def _ticks(top: float, fmt: str) -> list[Tick]:
@@ -91,8 +96,8 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int]) -> Chart
 
 def line_chart(title: str, labels: Sequence[str], rates: Sequence[float | None]) -> Chart:
     """Rates from 0 to 1, drawn as percentages; None (no searches) leaves a gap."""
-    top = max(max((r for r in rates if r is not None), default=0.0), 0.0001)
-    top = min(1.0, _nice_max(top * 100) / 100) if top < 1 else 1.0
+    highest = max((r for r in rates if r is not None), default=0.0)
+    top = min(1.0, _nice_max(highest * 100) / 100)
     plot_w = WIDTH - LEFT - 8
     plot_h = HEIGHT - BOTTOM - TOP
     slot = plot_w / max(len(rates), 1)
