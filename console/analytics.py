@@ -9,6 +9,13 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 TOP = 10
+# Queries whose clicks and conversions are looked at: the most searched, a bounded number.
+EVENT_CANDIDATES = 500
+# Below this many distinct searches `cardinality` counts exactly (Elasticsearch's maximum).
+EXACT_BELOW = 40_000
+# What shoppers do after a search (searchevents): these events carry the search's `query`, its
+# `search_id` and `search_kind`; clicks carry the hit's absolute `position`.
+ENGAGEMENT_TYPES = ("click", "conversion")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,19 @@ class Engagement:
     def conversion_rate(self) -> float | None:
         return self.converted / self.searches if self.searches else None
 
+    @property
+    def click_through_text(self) -> str:
+        return _percent(self.click_through_rate)
+
+    @property
+    def conversion_text(self) -> str:
+        return _percent(self.conversion_rate)
+
+
+def _percent(rate: float | None) -> str:
+    """A rate as the page shows it; a rate over no searches is empty, not 0."""
+    return "—" if rate is None else f"{rate:.1%}"
+
 
 @dataclass(frozen=True)
 class AnalyticsReport:
@@ -84,6 +104,10 @@ class AnalyticsReport:
     @property
     def zero_rate(self) -> float | None:
         return self.zero_results / self.searches if self.searches else None
+
+    @property
+    def zero_rate_text(self) -> str:
+        return _percent(self.zero_rate)
 
 
 def analytics_empty(window: Window, now: datetime | None = None) -> AnalyticsReport:
@@ -106,6 +130,36 @@ def _buckets(found: dict[int, tuple[int, int]], window: Window, now: datetime) -
         Bucket(start, *found.get(int(start.timestamp() * 1000), (0, 0)))
         for start in _bucket_starts(window, now)
     ]
+
+
+def _engagement_aggs() -> dict[str, Any]:
+    """Per event type, how many distinct searches had one; and the clicks' mean position."""
+    aggs: dict[str, Any] = {
+        kind: {
+            "filter": {"term": {"event_type": kind}},
+            "aggs": {
+                "searches": {
+                    "cardinality": {"field": "search_id", "precision_threshold": EXACT_BELOW}
+                }
+            },
+        }
+        for kind in ENGAGEMENT_TYPES
+    }
+    aggs["click"]["aggs"]["position"] = {"avg": {"field": "position"}}
+    return aggs
+
+
+def _engagement(query: str, searches: int, events: dict[str, Any]) -> Engagement:
+    def distinct(kind: str) -> int:
+        return int(events[kind]["searches"]["value"]) if kind in events else 0
+
+    return Engagement(
+        query=query,
+        searches=searches,
+        clicked=distinct("click"),
+        converted=distinct("conversion"),
+        average_click_position=events.get("click", {}).get("position", {}).get("value"),
+    )
 
 
 def analytics_report(
@@ -148,6 +202,32 @@ def analytics_report(
             },
         },
     }
+    aggs["with_results"] = {
+        "filter": {
+            "bool": {
+                "filter": [searches, {"range": {"results": {"gt": 0}}}],
+                "must_not": [{"term": {"query": ""}}],
+            }
+        },
+        "aggs": {"by_query": {"terms": {"field": "query", "size": TOP}}},
+    }
+    aggs["events"] = {
+        "filter": {
+            "bool": {
+                "filter": [
+                    {"terms": {"event_type": list(ENGAGEMENT_TYPES)}},
+                    {"term": {"search_kind": "search"}},
+                ]
+            }
+        },
+        "aggs": {
+            **_engagement_aggs(),
+            "by_query": {
+                "terms": {"field": "query", "size": EVENT_CANDIDATES},
+                "aggs": _engagement_aggs(),
+            },
+        },
+    }
     try:
         response = client.search(
             index=stream,
@@ -159,7 +239,10 @@ def analytics_report(
         )
     except NotFoundError:  # nothing recorded yet: the data stream does not exist
         return analytics_empty(window, now)
-    result = response["aggregations"]["searches"]
+    aggregations = response["aggregations"]
+    result = aggregations["searches"]
+    events = aggregations["events"]
+    events_by_query = {b["key"]: b for b in events["by_query"]["buckets"]}
     found = {
         int(b["key"]): (b["doc_count"], b["zero"]["doc_count"])
         for b in result["over_time"]["buckets"]
@@ -178,8 +261,11 @@ def analytics_report(
             QueryCount(b["key"], b["doc_count"], b["doc_count"])
             for b in texts["zero_only"]["top"]["buckets"]
         ],
-        engagement=[],
-        clicks=0,
-        average_click_position=None,
+        engagement=[
+            _engagement(b["key"], b["doc_count"], events_by_query.get(b["key"], {}))
+            for b in aggregations["with_results"]["by_query"]["buckets"]
+        ],
+        clicks=events["click"]["doc_count"],
+        average_click_position=events["click"]["position"]["value"],
         took_ms=response["took"],
     )
