@@ -203,8 +203,9 @@
         body.query_used || "", "”."));
     }
     if (body.rules_applied && body.rules_applied.length) {
-      parts.push(el("span", { class: "note" }, "Rules applied: ",
-        body.rules_applied.map((r) => (r.name || ("#" + r.id)) + (r.id ? " (#" + r.id + ")" : "")).join(", ")));
+      parts.push(el("span", { class: "note rules-applied" }, "Rules applied: ",
+        body.rules_applied.map((r) => (r.name || "") + " (#" + r.id + ")"
+          + (r.effects && r.effects.length ? ": " + r.effects.join("; ") : "")).join(" · ")));
     }
     for (const part of parts) summary.append(part, " ");
   }
@@ -266,6 +267,29 @@
     return dl;
   }
 
+  function isEmpty(value) {
+    return value === null || value === undefined || (Array.isArray(value) && !value.length)
+      || (typeof value === "object" && !Array.isArray(value) && !Object.keys(value).length);
+  }
+
+  /* The API's explanation: its sentences first, then the details that are not empty. */
+  function explanation(explain) {
+    if (explain === undefined) {
+      return el("p", { text: "No explanation: this API did not return `explain` for the session." });
+    }
+    if (explain === null || typeof explain !== "object" || Array.isArray(explain)) return explainNode(explain);
+    const box = el("div");
+    if (Array.isArray(explain.summary) && explain.summary.length) {
+      box.append(el("ul", { class: "summary" }, ...explain.summary.map((line) => el("li", { text: line }))));
+    }
+    const details = {};
+    for (const [key, item] of Object.entries(explain)) {
+      if (key !== "summary" && !isEmpty(item)) details[key] = item;
+    }
+    if (Object.keys(details).length) box.append(explainNode(details));
+    return box;
+  }
+
   function renderResults(body) {
     results.replaceChildren();
     const offset = (state.page - 1) * PAGE_SIZE;
@@ -277,8 +301,7 @@
         ? (hit.inventory_quantity > 0 ? hit.inventory_quantity + " in stock at this store" : "Out of stock at this store")
         : (hit.in_stock ? "In stock" : "Out of stock everywhere");
       const why = el("div", { class: "why", id: whyId, hidden: true },
-        hit.explain !== undefined ? explainNode(hit.explain)
-          : el("p", { text: "No explanation: this API did not return `explain` for the session." }));
+        explanation(hit.explain));
       const whyButton = el("button", { type: "button", class: "why-toggle", id: "why-btn-" + hit.id,
         "aria-expanded": "false", "aria-controls": whyId,
         onclick: () => {
