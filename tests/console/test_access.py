@@ -142,3 +142,32 @@ def test_production_gets_no_local_staff_user(settings):
     call_command("ensure_console_user", stdout=out)
     assert "createsuperuser" in out.getvalue()
     assert not get_user_model().objects.filter(username="console").exists()
+
+
+def test_analytics_says_when_elasticsearch_cannot_answer(staff_client, settings):
+    from searchindex import analytics
+
+    settings.SEARCH_ANALYTICS_URL = "http://127.0.0.1:1"  # nothing listens there
+    analytics.writer_reset()
+    try:
+        response = staff_client.get("/console/analytics/?window=24h")
+    finally:
+        analytics.writer_reset()
+    assert response.status_code == 200
+    assert b"Elasticsearch did not answer" in response.content
+    assert b'id="total-searches">0<' in response.content
+
+
+def test_inspect_says_when_elasticsearch_cannot_answer(staff_client):
+    from elasticsearch.dsl.connections import connections
+
+    original = connections.get_connection()
+    connections.create_connection(
+        alias="default", hosts="http://127.0.0.1:1", request_timeout=1, max_retries=0
+    )
+    try:
+        response = staff_client.get("/console/inspect/?product=1")
+    finally:
+        connections.add_connection("default", original)
+    assert response.status_code == 200
+    assert response.content.count(b"Elasticsearch did not answer") == 2
