@@ -1,5 +1,8 @@
 """Console pages: each reads through a selector or writes through a service, then renders."""
 
+import json
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -109,6 +112,13 @@ def analytics(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _shown(document: dict[str, Any] | None, key: str) -> str:
+    """A document field as JSON, as the index holds it; "(absent)" when the field is not there."""
+    if document is None or key not in document:
+        return "(absent)"
+    return json.dumps(document[key], ensure_ascii=False, sort_keys=True)
+
+
 @console_page
 def inspect(request: HttpRequest) -> HttpResponse:
     drift = None
@@ -128,8 +138,8 @@ def inspect(request: HttpRequest) -> HttpResponse:
         rows = [
             {
                 "field": key,
-                "expected": (drift.expected or {}).get(key),
-                "indexed": (drift.indexed or {}).get(key),
+                "expected": _shown(drift.expected, key),
+                "indexed": _shown(drift.indexed, key),
                 "differs": key in drift.differing,
             }
             for key in keys
