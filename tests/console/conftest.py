@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import Client
 from elasticsearch import NotFoundError, helpers
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -92,7 +93,10 @@ def browser(chromium: WebDriver, live_server) -> Iterator[WebDriver]:
 
 
 def wait(browser: WebDriver, condition: Callable[[WebDriver], object], timeout: float = 10):
-    return WebDriverWait(browser, timeout).until(condition)
+    """Until `condition` holds; an element the page has just drawn again is looked up again."""
+    return WebDriverWait(
+        browser, timeout, ignored_exceptions=[StaleElementReferenceException]
+    ).until(condition)
 
 
 @pytest.fixture
