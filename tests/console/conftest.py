@@ -225,24 +225,19 @@ def event_stream(settings, es) -> Iterator[Callable[[list[dict]], None]]:
     name = f"test-console-{connection.settings_dict['NAME'].replace('_', '-')}-search-events"
     settings.SEARCH_ANALYTICS_DATA_STREAM = name
     analytics.writer_reset()
-    _stream_emptied(es, name)
+    # The template first: the rollover's new write index takes today's mapping.
     es.indices.put_index_template(name=name, **analytics.index_template(name))
+    _stream_emptied(es, name)
 
     def write(events: list[dict]) -> None:
         now = datetime.now(UTC)
         docs = []
         for event in events:
-            doc = {
-                "endpoint": "search",
-                "query": "",
-                "filters": {},
-                "store_id": None,
-                "results": 1,
-                "page": 1,
-                **event,
-            }
-            doc["zero_results"] = doc["results"] == 0
+            doc = dict(event)
             ago = doc.pop("ago", timedelta(minutes=5))
+            if doc.setdefault("endpoint", "search") in {"search", "suggest"}:
+                doc = {"query": "", "filters": {}, "results": 1, "page": 1, **doc}
+                doc["zero_results"] = doc["results"] == 0
             doc["@timestamp"] = (now - ago).isoformat()
             docs.append({"_op_type": "create", "_index": name, "_source": doc})
         helpers.bulk(es, docs, refresh="wait_for")
