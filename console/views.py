@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -51,8 +52,9 @@ def synonyms(request: HttpRequest) -> HttpResponse:
             messages.error(request, "You may not change synonyms (ask for the permission).")
             return redirect("console:synonyms")
         form = SynonymForm(request.POST, instance=editing)
-        if form.is_valid():
-            synonym_save(form=form, user=request.user)
+        user = request.user
+        if form.is_valid() and isinstance(user, AbstractBaseUser):  # console_page: signed in
+            synonym_save(form=form, user=user)
             messages.success(request, DELIVERY_MESSAGE)
             return redirect("console:synonyms")
     else:

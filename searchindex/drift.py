@@ -128,7 +128,7 @@ def product_drift(*, product_id: int) -> ProductDrift:
         if product is None
         else _normalised(ProductDocument().prepare(product), JsonSerializer())
     )
-    found = es_client().mget(index=ALIAS, ids=[product_id])["docs"][0]
+    found = es_client().mget(index=ALIAS, ids=[str(product_id)])["docs"][0]
     indexed = found["_source"] if found.get("found") else None
     keys = set(expected or {}) | set(indexed or {})
     differing = sorted(key for key in keys if (expected or {}).get(key) != (indexed or {}).get(key))
