@@ -347,12 +347,8 @@ SPECTACULAR_SETTINGS = {
 # The library's app must be installed for its abstract model; its own APIKey is left unused.
 INSTALLED_APPS += ["rest_framework_api_key", "apikeys"]
 # A key is read from `Authorization: Api-Key <key>` or `X-Api-Key`; each view declares the scope
-# it needs. A staff member signed in to the admin is a caller too (the search console's pages
-# call the API with their session); DRF's session authentication then enforces CSRF on writes.
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "apikeys.authentication.ApiKeyAuthentication",
-    "rest_framework.authentication.SessionAuthentication",
-]
+# it needs. No session authentication on the API: it is for machines, and cookies bring CSRF.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = ["apikeys.authentication.ApiKeyAuthentication"]
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["apikeys.permissions.ApiKeyPolicy"]
 # Calls without a key are 401 when this is on. Read at request time. Always on in production;
 # the environment may switch it on in development (to try the policy), never off in production.

@@ -3,10 +3,12 @@
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.authentication import ApiKeyAuthentication
 from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
@@ -37,6 +39,8 @@ def _present(request: Request) -> QueryDict:
 
 class ProductSearchView(APIView):
     required_scope = Scope.SEARCH
+    # The search console calls it with a staff member's admin session (CSRF-checked writes).
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     throttle_classes = [SearchThrottle]
     pagination_class = page_size_pagination(20, 100, max_result_window=MAX_RESULT_WINDOW)
 
@@ -70,6 +74,8 @@ class ProductSearchView(APIView):
 
 class ProductSuggestView(APIView):
     required_scope = Scope.SEARCH
+    # The search console's as-you-type box calls it with a staff session, like the search.
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     throttle_classes = [SuggestThrottle]
 
     @extend_schema(
