@@ -7,6 +7,7 @@ class Scope(models.TextChoices):
     SEARCH = "search", "search: product search and suggest"
     ORDERS_WRITE = "orders:write", "orders:write: place orders"
     STORES_READ = "stores:read", "stores:read: a store's orders and inventory"
+    SEARCH_ADMIN = "search:admin", "search:admin: query rules and explained searches"
 
 
 # What a view declares instead of a scope: no key ever needed (health probes), or any valid key
