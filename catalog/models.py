@@ -45,6 +45,8 @@ class Product(models.Model):
     # Which import the product came from ("" for products made here); `--delete-missing` only
     # ever removes products of the source it imports.
     source = models.CharField(max_length=100, blank=True, default="", db_default="")
+    # An http(s) URL of the product's picture for storefronts' result lists; "" when none.
+    image_url = models.CharField(max_length=2048, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

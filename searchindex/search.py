@@ -11,6 +11,7 @@ from django.conf import settings
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl.connections import connections
 
+from merchandising.matching import Effects
 from searchindex.cache import (
     catalog_settled,
     catalog_version,
@@ -19,6 +20,7 @@ from searchindex.cache import (
 )
 from searchindex.documents import ALIAS, LATER_WORD_WEIGHT, TITLE_WEIGHT
 from searchindex.exceptions import SearchUnavailable
+from searchindex.rules import ruled_body, ruled_response, search_effects
 from searchindex.selectors import category_ids_matching, store_quantities
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ _SOURCE_FIELDS = [
     "category",
     "created_at",
     "in_stock_store_ids",
+    "sku",
+    "brand",
+    "image_url",
 ]
 _SORT_CLAUSES: dict[str, list[Any]] = {
     "relevance": ["_score", {"id": "asc"}],
@@ -86,6 +91,9 @@ class ProductHit:
     in_stock: bool
     highlight: dict[str, str]
     inventory_quantity: int | None = None  # only with a store: read from Postgres, exact
+    sku: str | None = None
+    brand: str | None = None
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -372,7 +380,12 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     category_ids = None
     if query.category is not None:
         category_ids = category_ids_matching(value=query.category)
-    response = _search(product_search_body(query, category_ids=category_ids), SEARCH_FILTER_PATH)
+    # Query rules: matched on the shopper's query; a replacement is searched instead, as typed.
+    effects = search_effects(q=query.q, store_id=query.store_id)
+    replaced = effects.replace_query
+    if replaced is not None:
+        query = replace(query, q=replaced)
+    response = _ruled_search(query, category_ids, effects)
     corrected = _corrected(query.q, response)
     did_you_mean = None
     if corrected is not None:
@@ -382,13 +395,26 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
         # The text query already needs only one word to match (even fuzzily), so finding nothing
         # means no word matched: fewer required words cannot help; the correction may.
         relaxed_query = replace(query, q=corrected)
-        relaxed = _search(
-            product_search_body(relaxed_query, category_ids=category_ids), SEARCH_FILTER_PATH
-        )
+        relaxed = _ruled_search(relaxed_query, category_ids, effects)
         if relaxed["hits"]["total"]["value"]:
             result = _result(relaxed_query, relaxed)
             return replace(result, did_you_mean=did_you_mean, relaxed=True, query_used=corrected)
-    return replace(_result(query, response), did_you_mean=did_you_mean)
+    return replace(_result(query, response), did_you_mean=did_you_mean, query_used=replaced)
+
+
+def _ruled_search(
+    query: ProductSearchQuery, category_ids: list[int] | None, effects: Effects
+) -> dict[str, Any]:
+    """One search request with the rules' effects; the response as if pins were ranked."""
+    body = product_search_body(query, category_ids=category_ids)
+    if effects.empty:
+        return _search(body, SEARCH_FILTER_PATH)
+    offset, sort = (query.page - 1) * query.page_size, query.effective_sort
+    body = ruled_body(body, effects, sort=sort, offset=offset, size=query.page_size)
+    response = _search(body, SEARCH_FILTER_PATH)
+    return ruled_response(
+        response, effects, sort=sort, offset=offset, size=query.page_size, start=body["from"]
+    ).response
 
 
 def _result(query: ProductSearchQuery, response: dict[str, Any]) -> ProductSearchResult:
@@ -481,6 +507,9 @@ def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int
         in_stock=in_stock,
         highlight=highlight,
         inventory_quantity=quantity,
+        sku=source.get("sku") or None,
+        brand=source.get("brand") or None,
+        image_url=source.get("image_url") or None,
     )
 
 

@@ -136,6 +136,9 @@ def search_row(hit: ProductHit) -> dict[str, Any]:
         "category_name": hit.category_name,
         "created_at": timestamp(hit.created_at),
         "in_stock": hit.in_stock,
+        "sku": hit.sku,
+        "brand": hit.brand,
+        "image_url": hit.image_url,
     }
     if hit.inventory_quantity is not None:
         row["inventory_quantity"] = hit.inventory_quantity
@@ -159,6 +162,11 @@ class ProductSearchRowSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     in_stock = serializers.BooleanField(
         help_text="Availability at `store_id`, or at any store without it."
+    )
+    sku = serializers.CharField(allow_null=True, help_text="The retailer's id; null if none.")
+    brand = serializers.CharField(allow_null=True, help_text="null when the product has none.")
+    image_url = serializers.CharField(
+        allow_null=True, help_text="An http(s) URL of the product's picture; null if none."
     )
     inventory_quantity = serializers.IntegerField(
         required=False, help_text="Only with `store_id`: that store's current quantity (exact)."
@@ -226,7 +234,8 @@ class ProductSearchPageSerializer(serializers.Serializer):
     )
     query_used = serializers.CharField(
         required=False,
-        help_text="Only when `relaxed` is true: the query that produced the results.",
+        help_text="When `relaxed` is true, or a query rule replaced the query: the query that "
+        "produced the results (analytics keep the query as typed).",
     )
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
@@ -253,7 +262,7 @@ class ProductSearchPageSerializer(serializers.Serializer):
             },
             "did_you_mean": instance["did_you_mean"],
             "relaxed": instance["relaxed"],
-            **({"query_used": instance["query_used"]} if instance["relaxed"] else {}),
+            **({"query_used": instance["query_used"]} if instance["query_used"] else {}),
         }
 
 

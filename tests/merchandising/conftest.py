@@ -43,3 +43,11 @@ def shelf(db) -> dict:
         "bread": ProductFactory(title="Bread", category=bakery),
         "store": StoreFactory(),
     }
+
+
+from tests.searchindex.conftest import (  # noqa: E402, F401 - fixtures for searches
+    catalog,
+    es,
+    index_products,
+    product_index,
+)

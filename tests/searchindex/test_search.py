@@ -436,6 +436,9 @@ def test_rows_have_the_contract_fields(api_client, catalog):
         "category_name": "Dairy",
         "created_at": "2026-01-01T00:00:00Z",
         "in_stock": True,
+        "sku": None,
+        "brand": "Amul",
+        "image_url": None,
         "inventory_quantity": 7,
         "highlight": {"title": "<em>Milk</em>"},
     }
