@@ -138,10 +138,20 @@ class ProductSearchResult:
 
 
 @dataclass(frozen=True)
+class SuggestedProduct:
+    id: int
+    title: str
+    price: Decimal
+    image_url: str | None
+    in_stock: bool
+
+
+@dataclass(frozen=True)
 class Suggestions:
     query: str
     titles: list[str] = field(default_factory=list)
     took_ms: int | None = None  # summed over the requests sent; None when served from the cache
+    products: list[SuggestedProduct] | None = None  # only when asked for (`products=N`)
 
 
 # Only what the response is built from: the completion options otherwise carry every store id
@@ -662,17 +672,90 @@ def _suggest_titles(q: str, store_id: int | None) -> tuple[list[str], int]:
     return titles, took
 
 
-def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
-    """Up to 10 distinct titles for the typed prefix `q`, cached per catalog version.
+def product_suggest(*, q: str, store_id: int | None = None, products: int = 0) -> Suggestions:
+    """Up to 10 distinct titles for the typed prefix `q`, cached per catalog version; with
+    `products`, that many best-matching products too (in stock at `store_id` if given).
 
     Raises `SearchUnavailable` when Elasticsearch cannot answer (nothing is cached then).
     """
     q = q.strip()
     version = catalog_version()
-    cached = suggestions_get(q=q, store_id=store_id, version=version)
+    cached = suggestions_get(q=q, store_id=store_id, version=version, products=products)
     if cached is not None:
-        return Suggestions(query=q, titles=cached)
+        if not products:
+            return Suggestions(query=q, titles=cached)
+        return Suggestions(
+            query=q,
+            titles=cached["titles"],
+            products=[_suggested_from_cache(row) for row in cached["products"]],
+        )
     titles, took_ms = _suggest_titles(q, store_id)
+    found = None
+    if products:
+        found, products_took = _suggest_products(q, store_id, products)
+        took_ms += products_took
     if catalog_settled(version):
-        suggestions_set(q=q, store_id=store_id, version=version, titles=titles)
-    return Suggestions(query=q, titles=titles, took_ms=took_ms)
+        value: Any = titles
+        if found is not None:
+            value = {"titles": titles, "products": [_suggested_to_cache(p) for p in found]}
+        suggestions_set(q=q, store_id=store_id, version=version, titles=value, products=products)
+    return Suggestions(query=q, titles=titles, took_ms=took_ms, products=found)
+
+
+def product_suggest_products_body(*, q: str, store_id: int | None, size: int) -> dict[str, Any]:
+    """The instant-search dropdown's products: the search's own text scoring, `size` of them,
+    in stock at `store_id` when given, without rules' hidden products."""
+    filters = [_availability(store_id)] if store_id is not None else []
+    hidden = search_effects(q=q, store_id=store_id).hidden
+    must_not = [{"terms": {"id": sorted(hidden)}}] if hidden else []
+    return {
+        "size": size,
+        "track_total_hits": False,
+        "_source": ["id", "title", "price_text", "image_url", "in_stock_store_ids"],
+        "query": {"bool": {"filter": filters, "must_not": must_not, "must": [_text_query(q)]}},
+        "sort": _SORT_CLAUSES["relevance"],
+    }
+
+
+_SUGGEST_PRODUCTS_FILTER_PATH = ("took", "hits.hits._source")
+
+
+def _suggest_products(
+    q: str, store_id: int | None, size: int
+) -> tuple[list[SuggestedProduct], int]:
+    body = product_suggest_products_body(q=q, store_id=store_id, size=size)
+    response = _search(body, _SUGGEST_PRODUCTS_FILTER_PATH)
+    found = []
+    for hit in response.get("hits", {}).get("hits", []):
+        source = hit["_source"]
+        stocked = source.get("in_stock_store_ids") or []
+        found.append(
+            SuggestedProduct(
+                id=int(source["id"]),
+                title=source["title"],
+                price=Decimal(source["price_text"]),
+                image_url=source.get("image_url") or None,
+                in_stock=(store_id in stocked) if store_id is not None else bool(stocked),
+            )
+        )
+    return found, response.get("took", 0)
+
+
+def _suggested_to_cache(product: SuggestedProduct) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "title": product.title,
+        "price": f"{product.price:.2f}",
+        "image_url": product.image_url,
+        "in_stock": product.in_stock,
+    }
+
+
+def _suggested_from_cache(row: dict[str, Any]) -> SuggestedProduct:
+    return SuggestedProduct(
+        id=row["id"],
+        title=row["title"],
+        price=Decimal(row["price"]),
+        image_url=row["image_url"],
+        in_stock=row["in_stock"],
+    )

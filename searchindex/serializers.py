@@ -11,6 +11,7 @@ from searchindex.search import SORTS, ProductHit, SearchFacets
 from searchindex.selectors import MAX_ID, store_exists
 
 SUGGEST_MIN_LENGTH = 3
+MAX_SUGGEST_PRODUCTS = 8
 MAX_BRANDS = 20
 
 
@@ -114,6 +115,15 @@ class SuggestInputSerializer(serializers.Serializer):
         min_value=1,
         max_value=MAX_ID,
         help_text="Only titles in stock at this store; 400 if unknown.",
+    )
+
+    products = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_SUGGEST_PRODUCTS,
+        help_text=f"Also return up to this many best-matching products (0-{MAX_SUGGEST_PRODUCTS},"
+        " default 0), for an instant-search dropdown; with `store_id`, in stock there.",
     )
 
     def validate_q(self, value: str) -> str:
@@ -266,6 +276,21 @@ class ProductSearchPageSerializer(serializers.Serializer):
         }
 
 
+class SuggestedProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    image_url = serializers.CharField(allow_null=True)
+    in_stock = serializers.BooleanField(
+        help_text="In stock at `store_id` (always, as only those are listed), else anywhere."
+    )
+
+
 class SuggestOutputSerializer(serializers.Serializer):
     query = serializers.CharField(help_text="`q` as trimmed.")
     results = serializers.ListField(child=serializers.CharField(), max_length=10)
+    products = SuggestedProductSerializer(
+        many=True,
+        required=False,
+        help_text="Only with `products=N` (N > 0): up to N best-matching products.",
+    )

@@ -1,5 +1,7 @@
 """Search and suggest endpoints: parse the query string, call search, serialize."""
 
+from typing import Any
+
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -97,8 +99,7 @@ class ProductSuggestView(APIView):
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
         analytics.suggest_recorded(request, params.validated_data.get("store_id"), suggestions)
-        return Response(
-            SuggestOutputSerializer(
-                {"query": suggestions.query, "results": suggestions.titles}
-            ).data
-        )
+        body: dict[str, Any] = {"query": suggestions.query, "results": suggestions.titles}
+        if suggestions.products is not None:
+            body["products"] = suggestions.products
+        return Response(SuggestOutputSerializer(body).data)

@@ -26,9 +26,7 @@ def wait_for(api_client, title: str, *, within: float) -> float:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_rule_created_and_deleted_is_live_within_5_seconds(
-    api_client, index_products, settings
-):
+def test_rule_created_and_deleted_is_live_within_5_seconds(api_client, index_products, settings):
     settings.RULES_CHECK_SECONDS = 1  # production's interval
     dairy = CategoryFactory(name="Dairy", slug="dairy")
     ProductFactory(title="Milk", category=dairy)
