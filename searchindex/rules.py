@@ -99,6 +99,8 @@ def ruled_body(
     top_hits: dict[str, Any] = {"size": len(pinned), "_source": body["_source"]}
     if "highlight" in body:
         top_hits["highlight"] = body["highlight"]
+    if body.get("explain"):
+        top_hits["explain"] = True
     body["aggs"][PINNED_AGG] = {"filter": pinned_filter, "aggs": {"hits": {"top_hits": top_hits}}}
     # Up to one ranked hit per pin comes before the page's first row: fetch that much earlier.
     start = max(0, offset - len(pinned))

@@ -11,7 +11,7 @@ from django.conf import settings
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.dsl.connections import connections
 
-from merchandising.matching import Effects
+from merchandising.matching import Effects, Placement
 from searchindex.cache import (
     catalog_settled,
     catalog_version,
@@ -20,7 +20,8 @@ from searchindex.cache import (
 )
 from searchindex.documents import ALIAS, LATER_WORD_WEIGHT, TITLE_WEIGHT
 from searchindex.exceptions import SearchUnavailable
-from searchindex.rules import ruled_body, ruled_response, search_effects
+from searchindex.explain import hit_explanation, hit_rule_notes, rules_applied
+from searchindex.rules import pins_apply, ruled_body, ruled_response, search_effects
 from searchindex.selectors import category_ids_matching, store_quantities
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class ProductSearchQuery:
     sort: str | None = None  # None: relevance with `q`, newest without
     page: int = 1
     page_size: int = 20
+    explain: bool = False  # for search:admin callers: why each hit is where it is
 
     @property
     def effective_sort(self) -> str:
@@ -91,6 +93,7 @@ class ProductHit:
     in_stock: bool
     highlight: dict[str, str]
     inventory_quantity: int | None = None  # only with a store: read from Postgres, exact
+    explain: dict[str, Any] | None = None  # only with `explain=true` (searchindex/explain.py)
     sku: str | None = None
     brand: str | None = None
     image_url: str | None = None
@@ -135,6 +138,7 @@ class ProductSearchResult:
     relaxed: bool = False
     query_used: str | None = None
     took_ms: int | None = None  # Elasticsearch's own `took`, for search analytics
+    rules_applied: list[dict[str, Any]] | None = None  # only with `explain=true`
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,13 @@ SEARCH_FILTER_PATH = (
     "suggest.did_you_mean.offset",
     "suggest.did_you_mean.length",
     "suggest.did_you_mean.options.text",
+)
+# With `explain=true`, each hit's account of its score and the clauses it matched too.
+EXPLAIN_FILTER_PATH = (
+    *SEARCH_FILTER_PATH,
+    "hits.hits._score",
+    "hits.hits._explanation",
+    "hits.hits.matched_queries",
 )
 # A correction is offered only when the query as typed finds fewer products holding all of its
 # words than this, and the correction finds more.
@@ -209,55 +220,82 @@ def _search(body: dict[str, Any], filter_path: tuple[str, ...]) -> dict[str, Any
         raise
 
 
-def _text_query(q: str) -> dict[str, Any]:
+def _text_query(q: str, *, named: bool = False) -> dict[str, Any]:
     """Scoring clauses for free text. The text only ever reaches match-type queries and a term
     query, never a query parser, so quotes, `*`, `:` or `~` are just characters.
 
-    Each clause earned its place on the ESCI judgments (README, "Relevance").
+    Each clause earned its place on the ESCI judgments (README, "Relevance"). `named`: each
+    clause carries its name (searchindex/explain.py), for `explain=true` only, so a plain
+    search sends exactly the request it always did.
     """
+
+    def name(clause: dict[str, Any], label: str) -> dict[str, Any]:
+        if named:
+            ((kind, params),) = clause.items()
+            if kind in {"match", "match_phrase", "match_bool_prefix", "term"}:
+                ((field_name, field_params),) = params.items()
+                return {kind: {field_name: {**field_params, "_name": label}}}
+            return {kind: {**params, "_name": label}}
+        return clause
+
     return {
         "bool": {
             "should": [
                 # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is
                 # rare or common across the product, not per field, and title counts most.
-                {"combined_fields": {"query": q, "fields": TEXT_FIELDS}},
+                name({"combined_fields": {"query": q, "fields": TEXT_FIELDS}}, "any_word"),
                 # A bonus when every word of the query is found somewhere in the product.
-                {
-                    "combined_fields": {
-                        "query": q,
-                        "fields": TEXT_FIELDS,
-                        "minimum_should_match": "100%",
-                        "boost": 3,
-                    }
-                },
+                name(
+                    {
+                        "combined_fields": {
+                            "query": q,
+                            "fields": TEXT_FIELDS,
+                            "minimum_should_match": "100%",
+                            "boost": 3,
+                        }
+                    },
+                    "all_words",
+                ),
                 # Any title word, or the last one as a prefix, lifts a product by a constant:
                 # title matches, even partial ones, rank above matches elsewhere only.
-                {
-                    "constant_score": {
-                        "boost": 10,
-                        "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
-                    }
-                },
-                {"match_phrase": {"title": {"query": q, "boost": 2}}},
+                name(
+                    {
+                        "constant_score": {
+                            "boost": 10,
+                            "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
+                        }
+                    },
+                    "title_word",
+                ),
+                name({"match_phrase": {"title": {"query": q, "boost": 2}}}, "title_phrase"),
                 # Typos, against unstemmed title words: the stemmer can take a word too far from
                 # its misspelling ("Greek" is indexed as "greece", three edits from "grek").
-                {
-                    "match": {
-                        "title.words": {
-                            "query": q,
-                            "fuzziness": "AUTO",
-                            "prefix_length": 0,
-                            "boost": 1,
+                name(
+                    {
+                        "match": {
+                            "title.words": {
+                                "query": q,
+                                "fuzziness": "AUTO",
+                                "prefix_length": 0,
+                                "boost": 1,
+                            }
                         }
-                    }
-                },
+                    },
+                    "title_typo",
+                ),
                 # Compounds written apart or together ("tshirt", "t shirt").
-                {"match": {"title.joined": {"query": q, "boost": 1}}},
+                name({"match": {"title.joined": {"query": q, "boost": 1}}}, "title_joined"),
                 # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so
                 # whole words rank above partial ones.
-                {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
+                name(
+                    {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
+                    "title_prefix",
+                ),
                 # The whole title, normalised: an exact title match comes first.
-                {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+                name(
+                    {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+                    "exact_title",
+                ),
             ],
             "minimum_should_match": 1,
         }
@@ -316,7 +354,7 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
     filters, must_not = _filters(query, category_ids)
     bool_query: dict[str, Any] = {"filter": filters, "must_not": must_not}
     if query.q:
-        bool_query["must"] = [_text_query(query.q)]
+        bool_query["must"] = [_text_query(query.q, named=query.explain)]
     body: dict[str, Any] = {
         "query": {"bool": bool_query},
         "sort": _SORT_CLAUSES[query.effective_sort],
@@ -338,6 +376,8 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
             "in_stock": {"filter": _availability(query.store_id)},
         },
     }
+    if query.explain:
+        body["explain"] = True
     if query.q:
         body["suggest"] = {"did_you_mean": _did_you_mean_suggester(query.q)}
         body["highlight"] = {
@@ -395,7 +435,7 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     replaced = effects.replace_query
     if replaced is not None:
         query = replace(query, q=replaced)
-    response = _ruled_search(query, category_ids, effects)
+    response, placement = _ruled_search(query, category_ids, effects)
     corrected = _corrected(query.q, response)
     did_you_mean = None
     if corrected is not None:
@@ -405,26 +445,56 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
         # The text query already needs only one word to match (even fuzzily), so finding nothing
         # means no word matched: fewer required words cannot help; the correction may.
         relaxed_query = replace(query, q=corrected)
-        relaxed = _ruled_search(relaxed_query, category_ids, effects)
+        relaxed, relaxed_placement = _ruled_search(relaxed_query, category_ids, effects)
         if relaxed["hits"]["total"]["value"]:
             result = _result(relaxed_query, relaxed)
+            result = _explained(relaxed_query, result, effects, relaxed_placement)
             return replace(result, did_you_mean=did_you_mean, relaxed=True, query_used=corrected)
-    return replace(_result(query, response), did_you_mean=did_you_mean, query_used=replaced)
+    result = _explained(query, _result(query, response), effects, placement)
+    return replace(result, did_you_mean=did_you_mean, query_used=replaced)
+
+
+def _explained(
+    query: ProductSearchQuery, result: ProductSearchResult, effects: Effects, placement: Placement
+) -> ProductSearchResult:
+    """With `explain=true`, the rules' part in each hit and `rules_applied`; else unchanged."""
+    if not query.explain:
+        return result
+    pins_active = pins_apply(effects, sort=query.effective_sort)
+    hits = []
+    for hit in result.hits:
+        notes = hit_rule_notes(
+            product_id=hit.id,
+            brand=hit.brand,
+            category_id=hit.category_id,
+            effects=effects,
+            placement=placement,
+            pins_active=pins_active,
+        )
+        explain = dict(hit.explain or {})
+        explain["rules"] = notes
+        explain["summary"] = [*explain.get("summary", []), *notes]
+        hits.append(replace(hit, explain=explain))
+    applied = rules_applied(effects, placement, pins_active=pins_active)
+    return replace(result, hits=hits, rules_applied=applied)
 
 
 def _ruled_search(
     query: ProductSearchQuery, category_ids: list[int] | None, effects: Effects
-) -> dict[str, Any]:
-    """One search request with the rules' effects; the response as if pins were ranked."""
+) -> tuple[dict[str, Any], Placement]:
+    """One search request with the rules' effects; the response as if pins were ranked, and
+    where the pins went."""
     body = product_search_body(query, category_ids=category_ids)
+    filter_path = EXPLAIN_FILTER_PATH if query.explain else SEARCH_FILTER_PATH
     if effects.empty:
-        return _search(body, SEARCH_FILTER_PATH)
+        return _search(body, filter_path), Placement()
     offset, sort = (query.page - 1) * query.page_size, query.effective_sort
     body = ruled_body(body, effects, sort=sort, offset=offset, size=query.page_size)
-    response = _search(body, SEARCH_FILTER_PATH)
-    return ruled_response(
+    response = _search(body, filter_path)
+    ruled = ruled_response(
         response, effects, sort=sort, offset=offset, size=query.page_size, start=body["from"]
-    ).response
+    )
+    return ruled.response, ruled.placement
 
 
 def _result(query: ProductSearchQuery, response: dict[str, Any]) -> ProductSearchResult:
@@ -435,7 +505,15 @@ def _result(query: ProductSearchQuery, response: dict[str, Any]) -> ProductSearc
     if query.store_id is not None:
         ids = [int(hit["_source"]["id"]) for hit in raw_hits]
         quantities = store_quantities(store_id=query.store_id, product_ids=ids)
-    hits = [_hit(raw, store_id=query.store_id, quantities=quantities) for raw in raw_hits]
+    hits = [
+        _hit(
+            raw,
+            store_id=query.store_id,
+            quantities=quantities,
+            q=query.q if query.explain else None,
+        )
+        for raw in raw_hits
+    ]
     return ProductSearchResult(
         count=count,
         hits=hits,
@@ -495,7 +573,14 @@ def _better_correction(
     return corrected if typed < FEW_HITS and fixed > typed else None
 
 
-def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int]) -> ProductHit:
+def _hit(
+    raw: dict[str, Any],
+    *,
+    store_id: int | None,
+    quantities: dict[int, int],
+    q: str | None = None,
+) -> ProductHit:
+    """One hit; with `q` (explain=true), its explanation too."""
     source = raw["_source"]
     product_id = int(source["id"])
     quantity = None
@@ -517,6 +602,7 @@ def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int
         in_stock=in_stock,
         highlight=highlight,
         inventory_quantity=quantity,
+        explain=hit_explanation(raw, q) if q is not None else None,
         sku=source.get("sku") or None,
         brand=source.get("brand") or None,
         image_url=source.get("image_url") or None,

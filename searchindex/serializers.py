@@ -86,10 +86,20 @@ class ProductSearchInputSerializer(serializers.Serializer):
         "(default without `q`).",
     )
 
+    explain = LenientCaseChoiceField(
+        choices=["true", "false", "1", "0"],
+        required=False,
+        help_text="`true`: why each hit is where it is (`explain` per hit, `rules_applied`); "
+        "for `search:admin` keys and signed-in staff only, anyone else gets 403.",
+    )
+
     def validate_store_id(self, value: int) -> int:
         return _store_must_exist(value)
 
     def validate_in_stock(self, value: str) -> bool:
+        return value in {"true", "1"}
+
+    def validate_explain(self, value: str) -> bool:
         return value in {"true", "1"}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -153,6 +163,8 @@ def search_row(hit: ProductHit) -> dict[str, Any]:
     if hit.inventory_quantity is not None:
         row["inventory_quantity"] = hit.inventory_quantity
     row["highlight"] = dict(hit.highlight)
+    if hit.explain is not None:
+        row["explain"] = hit.explain
     return row
 
 
@@ -160,6 +172,46 @@ class SearchHighlightSerializer(serializers.Serializer):
     title = serializers.CharField(
         required=False, help_text="The title with matched words in <em>, HTML-escaped."
     )
+
+
+class ScorePartSerializer(serializers.Serializer):
+    value = serializers.FloatField()
+    what = serializers.CharField(help_text="The part of the score, in plain words.")
+
+
+class TypoCorrectionSerializer(serializers.Serializer):
+    typed = serializers.CharField()
+    read_as = serializers.CharField()
+
+
+class HitExplanationSerializer(serializers.Serializer):
+    summary = serializers.ListField(
+        child=serializers.CharField(), help_text="Why this hit is here, sentence by sentence."
+    )
+    score = serializers.FloatField(allow_null=True, help_text="null for a pinned product.")
+    matched_clauses = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Names of the text query's clauses that matched (`exact_title`, `all_words`, "
+        "`any_word`, `title_word`, `title_phrase`, `title_typo`, `title_joined`, `title_prefix`).",
+    )
+    matched_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per field, the indexed words (stems) that matched.",
+    )
+    typo_corrections = TypoCorrectionSerializer(many=True)
+    stems_or_synonyms = serializers.ListField(child=serializers.CharField())
+    score_parts = ScorePartSerializer(many=True)
+    rules = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='What query rules did to this hit: `pinned at 1 by rule "..."`, '
+        '`boosted x2 by rule "..."`.',
+    )
+
+
+class RuleAppliedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    effects = serializers.ListField(child=serializers.CharField(), help_text="In plain words.")
 
 
 class ProductSearchRowSerializer(serializers.Serializer):
@@ -182,6 +234,7 @@ class ProductSearchRowSerializer(serializers.Serializer):
         required=False, help_text="Only with `store_id`: that store's current quantity (exact)."
     )
     highlight = SearchHighlightSerializer()
+    explain = HitExplanationSerializer(required=False, help_text="Only with `explain=true`.")
 
     def to_representation(self, instance: ProductHit) -> dict[str, Any]:
         return search_row(instance)
@@ -242,6 +295,11 @@ class ProductSearchPageSerializer(serializers.Serializer):
         help_text="True when the query as typed found nothing and a relaxed query (never "
         "relaxed filters) produced the results."
     )
+    rules_applied = RuleAppliedSerializer(
+        many=True,
+        required=False,
+        help_text="Only with `explain=true`: the active rules that matched, in precedence order.",
+    )
     query_used = serializers.CharField(
         required=False,
         help_text="When `relaxed` is true, or a query rule replaced the query: the query that "
@@ -273,6 +331,11 @@ class ProductSearchPageSerializer(serializers.Serializer):
             "did_you_mean": instance["did_you_mean"],
             "relaxed": instance["relaxed"],
             **({"query_used": instance["query_used"]} if instance["query_used"] else {}),
+            **(
+                {"rules_applied": instance["rules_applied"]}
+                if instance.get("rules_applied") is not None
+                else {}
+            ),
         }
 
 
