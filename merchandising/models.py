@@ -4,6 +4,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
+# Ids are bigint in Postgres: a larger number cannot name a row (and would overflow a query).
+MAX_ID = 2**63 - 1
+
 
 class QueryRule(models.Model):
     class Match(models.TextChoices):

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from catalog.models import Category, Product
 from merchandising.matching import Boost, Pin, Rule, normalise
-from merchandising.models import QueryRule
+from merchandising.models import MAX_ID, QueryRule
 
 
 def rule_list() -> QuerySet[QueryRule]:
@@ -33,6 +33,17 @@ def rule_warnings(*, rules: list[QueryRule]) -> dict[int, list[str]]:
 
 def _product_ids(rule: QueryRule) -> set[int]:
     return {int(pin["product_id"]) for pin in rule.pins} | set(rule.hide)
+
+
+def category_named(*, value: str) -> bool:
+    """Whether a category has `value` as its id, slug or name (case-insensitive)."""
+    value = value.strip()
+    if not value:
+        return False
+    condition = Q(slug__iexact=value) | Q(name__iexact=value)
+    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
+        condition |= Q(pk=int(value))
+    return Category.objects.filter(condition).exists()
 
 
 def category_ids_for(value: str, categories: list[tuple[int, str, str]]) -> tuple[int, ...]:

@@ -7,9 +7,8 @@ from rest_framework import serializers
 
 from config.formats import timestamp
 from merchandising.matching import MAX_FACTOR, MIN_FACTOR
-from merchandising.models import QueryRule
+from merchandising.models import MAX_ID, QueryRule
 from merchandising.services import MAX_PINS, MAX_POSITION, RuleFields
-from searchindex.selectors import MAX_ID
 
 
 class ConditionSerializer(serializers.Serializer):

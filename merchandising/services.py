@@ -15,8 +15,8 @@ from catalog.models import Product
 from inventory.models import Store
 from merchandising.exceptions import RuleInvalid
 from merchandising.matching import MAX_FACTOR, MIN_FACTOR, normalise
-from merchandising.models import QueryRule
-from searchindex.selectors import MAX_ID, category_ids_matching
+from merchandising.models import MAX_ID, QueryRule
+from merchandising.selectors import category_named
 
 MAX_PINS = 20
 MAX_POSITION = 100
@@ -140,7 +140,7 @@ def _check_boosts(problems: Problems, boosts: tuple[tuple[str, str, float], ...]
             if not exists:
                 _add(problems, path, f"No product has the brand {value!r}.")
         elif field == "category":
-            if not category_ids_matching(value=value):
+            if not category_named(value=value):
                 _add(problems, path, f"No category with the id, slug or name {value!r}.")
         else:
             _add(problems, path, "A boost's filter is {'brand': ...} or {'category': ...}.")

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from elasticsearch.dsl.connections import connections as es_connections
 
 from inventory.models import Inventory
-from searchindex.documents import ALIAS, ProductDocument
+from searchindex.client import ALIAS
+from searchindex.documents import ProductDocument
 from tests.config.test_errors import assert_envelope
 from tests.factories import ProductFactory
 from tests.searchindex.known_catalog import BRANDS, PRODUCTS
@@ -668,11 +669,12 @@ def test_schema_documents_parameters_and_responses(api_client):
         "sort",
         "page",
         "page_size",
+        "explain",
     }
     brand = next(param for param in search_op["parameters"] if param["name"] == "brand")
     assert brand["schema"]["type"] == "array"
     assert brand.get("explode", True)  # ?brand=A&brand=B
-    assert {"200", "400", "404", "429", "503"} <= set(search_op["responses"])
+    assert {"200", "400", "403", "404", "429", "503"} <= set(search_op["responses"])
     page = search_op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     components = response.json()["components"]["schemas"]
     page_schema = components[page.rsplit("/", 1)[1]]
@@ -683,5 +685,6 @@ def test_schema_documents_parameters_and_responses(api_client):
     assert {param["name"] for param in suggest_op["parameters"] if param["in"] == "query"} == {
         "q",
         "store_id",
+        "products",
     }
     assert {"200", "400", "429", "503"} <= set(suggest_op["responses"])
