@@ -91,6 +91,10 @@ class RuleIndex:
             (self.exact if rule.match == EXACT else self.contains)[rule.words].append(rule)
         self.lengths = sorted({len(words) for words in self.contains})
         self.size = sum(map(len, self.exact.values())) + sum(map(len, self.contains.values()))
+        # (words, store) -> (effects, until when they hold): shoppers repeat queries, and the
+        # answer changes only when a rule's window opens or closes (or the rules reload, which
+        # makes a new index).
+        self.memo: dict[tuple[tuple[str, ...], int | None], tuple[Effects, datetime | None]] = {}
 
     def __len__(self) -> int:
         return self.size
@@ -107,6 +111,39 @@ class RuleIndex:
                     seen.add(run)
                     found.extend(self.contains.get(run, ()))
         return found
+
+
+MEMO_SIZE = 10_000
+
+
+def effects_for(index: RuleIndex, *, q: str, store_id: int | None, now: datetime) -> "Effects":
+    """`effects_of(rules_matching(...))`, remembered per normalised query and store until the
+    next start or end of a candidate rule's window."""
+    if not len(index):
+        return NO_EFFECTS
+    words = normalise(q)
+    if not words:
+        return NO_EFFECTS
+    key = (words, store_id)
+    remembered = index.memo.get(key)
+    if remembered is not None and (remembered[1] is None or now < remembered[1]):
+        return remembered[0]
+    candidates = index.candidates(words)
+    matching = sorted(
+        (rule for rule in candidates if rule.active(now) and rule.applies_to_store(store_id)),
+        key=lambda rule: rule.precedence,
+    )
+    effects = effects_of(matching)
+    changes = [
+        moment
+        for rule in candidates
+        for moment in (rule.starts_at, rule.ends_at)
+        if moment is not None and moment > now
+    ]
+    if len(index.memo) >= MEMO_SIZE:
+        index.memo.clear()
+    index.memo[key] = (effects, min(changes, default=None))
+    return effects
 
 
 def rules_matching(index: RuleIndex, *, q: str, store_id: int | None, now: datetime) -> list[Rule]:

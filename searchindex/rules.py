@@ -20,10 +20,9 @@ from merchandising.matching import (
     Effects,
     Placement,
     boost_weights,
-    effects_of,
+    effects_for,
     page_slots,
     place_pins,
-    rules_matching,
 )
 
 PINNED_AGG = "pinned"
@@ -33,10 +32,7 @@ def search_effects(*, q: str, store_id: int | None) -> Effects:
     """What the active rules matching `q` at `store_id` do; NO_EFFECTS for most searches."""
     if not q:
         return NO_EFFECTS
-    index = rule_index()
-    if not len(index):
-        return NO_EFFECTS
-    return effects_of(rules_matching(index, q=q, store_id=store_id, now=timezone.now()))
+    return effects_for(rule_index(), q=q, store_id=store_id, now=timezone.now())
 
 
 def _boosted(text_query: dict[str, Any], effects: Effects) -> dict[str, Any]:

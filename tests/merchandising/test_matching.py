@@ -11,6 +11,7 @@ from merchandising.matching import (
     Rule,
     RuleIndex,
     boost_weights,
+    effects_for,
     effects_of,
     normalise,
     page_slots,
@@ -152,3 +153,12 @@ def test_a_thousand_rules_match_by_lookup():
     assert matching(rules, "big word7 thing here") == [7]
     assert matching(rules, "word8 thing") == [8]
     assert matching(rules, "nothing") == []
+
+
+def test_remembered_effects_change_when_a_window_opens_or_closes():
+    hour = timedelta(hours=1)
+    index = RuleIndex([rule(1, "milk", starts_at=NOW + hour, ends_at=NOW + 2 * hour, hide=(5,))])
+    assert effects_for(index, q="milk", store_id=None, now=NOW).hidden == frozenset()
+    assert effects_for(index, q="MILK", store_id=None, now=NOW + hour).hidden == {5}
+    assert effects_for(index, q="milk", store_id=None, now=NOW + 2 * hour).hidden == frozenset()
+    assert effects_for(index, q="milk", store_id=None, now=NOW + hour / 2).hidden == frozenset()
