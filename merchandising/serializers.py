@@ -58,6 +58,17 @@ class ConsequenceSerializer(serializers.Serializer):
         required=False, allow_null=True, max_length=200, help_text="Search this text instead."
     )
 
+    # A PATCH leaves fields out, but never half of a pin or a boost: each item is whole.
+    def validate_pin(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if any({"product_id", "position"} - set(pin) for pin in value):
+            raise serializers.ValidationError("Each pin needs `product_id` and `position`.")
+        return value
+
+    def validate_boost(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if any({"filter", "factor"} - set(boost) for boost in value):
+            raise serializers.ValidationError("Each boost needs `filter` and `factor`.")
+        return value
+
 
 class RuleInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)

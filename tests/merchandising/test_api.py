@@ -211,3 +211,19 @@ def test_staff_session_may_manage_rules_and_is_logged_by_name(
 def test_signed_in_non_staff_is_refused(api_client, keys_required, shelf, django_user_model):
     api_client.force_login(django_user_model.objects.create_user("shopper", password="pw"))
     assert api_client.get(URL).status_code in {401, 403}
+
+
+@pytest.mark.parametrize(
+    "consequence",
+    [
+        {"boost": [{"factor": 2}]},
+        {"boost": [{"filter": {"brand": "Amul"}}]},
+        {"pin": [{"position": 1}]},
+    ],
+)
+def test_patch_with_half_an_item_is_400(admin, shelf, consequence):
+    rule = admin.post(URL, rule_body(shelf), format="json").json()
+    response = admin.patch(f"{URL}{rule['id']}/", {"consequence": consequence}, format="json")
+    error = assert_error(response, 400, "validation_error")
+    assert "consequence" in error["details"]
+    assert admin.get(f"{URL}{rule['id']}/").json() == rule
