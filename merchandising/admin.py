@@ -65,7 +65,8 @@ class QueryRuleForm(forms.ModelForm):
                 match=data["match"],
                 enabled=data["enabled"],
                 priority=data["priority"],
-                stores=data.get("stores"),
+                # The form's empty list is "every store" (the API's null).
+                stores=data.get("stores") or None,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
                 pins=tuple((int(p["product_id"]), int(p["position"])) for p in data["pins"] or []),

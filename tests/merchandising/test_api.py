@@ -227,3 +227,11 @@ def test_patch_with_half_an_item_is_400(admin, shelf, consequence):
     error = assert_error(response, 400, "validation_error")
     assert "consequence" in error["details"]
     assert admin.get(f"{URL}{rule['id']}/").json() == rule
+
+
+def test_admin_key_in_production_may_manage_rules_and_search(
+    api_client, admin_key, keys_required, shelf
+):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {admin_key}")
+    assert api_client.post(URL, rule_body(shelf), format="json").status_code == 201
+    assert api_client.get(URL).json()["count"] == 1
