@@ -55,7 +55,7 @@ class QueryRuleForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         if self.errors:
             return data
         try:

@@ -49,11 +49,12 @@ class BoostSerializer(serializers.Serializer):
 
 
 class ConsequenceSerializer(serializers.Serializer):
-    pin = PinSerializer(many=True, required=False, max_length=MAX_PINS)
+    # max_length goes to the ListSerializer many=True makes; the stubs do not know it.
+    pin = PinSerializer(many=True, required=False, max_length=MAX_PINS)  # type: ignore[call-arg]
     hide = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
     )
-    boost = BoostSerializer(many=True, required=False, max_length=50)
+    boost = BoostSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     replace_query = serializers.CharField(
         required=False, allow_null=True, max_length=200, help_text="Search this text instead."
     )

@@ -44,13 +44,13 @@ def _body(rule: QueryRule) -> dict[str, Any]:
     return RuleOutputSerializer(rule, context={"warnings": rule_warnings(rules=[rule])}).data
 
 
-class RuleViewMixin:
+class RuleView(APIView):
     required_scope = Scope.SEARCH_ADMIN
     # A staff member signed in to the console may call this too; DRF checks its CSRF token.
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
 
 
-class RuleListView(RuleViewMixin, APIView):
+class RuleListView(RuleView):
     pagination_class = page_size_pagination(50, 200)
 
     @extend_schema(
@@ -80,7 +80,7 @@ class RuleListView(RuleViewMixin, APIView):
         return Response(_body(rule), status=status.HTTP_201_CREATED)
 
 
-class RuleDetailView(RuleViewMixin, APIView):
+class RuleDetailView(RuleView):
     @extend_schema(
         operation_id="search_rules_retrieve",
         summary="Read a query rule",

@@ -81,7 +81,9 @@ def catalog_settled(version: str) -> bool:
 def suggestions_get(*, q: str, store_id: int | None, version: str, products: int = 0) -> Any | None:
     """Cached titles (with `products`, `{"titles", "products"}`), or None on a miss (also when
     Redis is unreachable: errors are misses)."""
-    return cache.get(suggest_cache_key(q=q, store_id=store_id, products=products), version=version)
+    key = suggest_cache_key(q=q, store_id=store_id, products=products)
+    # Django formats the version into the key, so a str works; the stubs allow only int.
+    return cache.get(key, version=version)  # type: ignore[arg-type]
 
 
 def suggestions_set(
@@ -91,7 +93,7 @@ def suggestions_set(
         suggest_cache_key(q=q, store_id=store_id, products=products),
         titles,
         timeout=SUGGEST_TIMEOUT_SECONDS,
-        version=version,
+        version=version,  # type: ignore[arg-type]  # a str, as in suggestions_get
     )
 
 

@@ -1,9 +1,8 @@
 """Suggest with `products=N` and storefront fields on search hits (sku, brand, image_url)."""
 
 import pytest
-from django.core.cache import cache
 
-from searchindex.cache import catalog_version, suggest_cache_key
+from searchindex.cache import catalog_version, suggest_cache_key, suggestions_get
 from tests.config.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +55,8 @@ def test_cache_key_includes_n_so_requests_never_share_an_entry(api_client, catal
     assert len(suggest(api_client, q="milk", products=4)["products"]) == 4
     assert "products" not in suggest(api_client, q="milk")
     version = catalog_version()
-    assert cache.get(suggest_cache_key(q="milk", store_id=None, products=2), version=version)
-    assert cache.get(suggest_cache_key(q="milk", store_id=None), version=version)
+    assert suggestions_get(q="milk", store_id=None, version=version, products=2)
+    assert suggestions_get(q="milk", store_id=None, version=version)
     # Served from the cache, the same shape.
     assert len(suggest(api_client, q="milk", products=2)["products"]) == 2
     keys = {
