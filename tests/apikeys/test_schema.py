@@ -20,11 +20,17 @@ SCOPED_OPERATIONS = {
     ("post", "/orders/"): Scope.ORDERS_WRITE,
     ("get", "/stores/{store_id}/orders/"): Scope.STORES_READ,
     ("get", "/stores/{store_id}/inventory/"): Scope.STORES_READ,
+    ("get", "/api/search/rules/"): Scope.SEARCH_ADMIN,
+    ("post", "/api/search/rules/"): Scope.SEARCH_ADMIN,
+    ("patch", "/api/search/rules/{rule_id}/"): Scope.SEARCH_ADMIN,
 }
 # Operations a signed-in staff member may call without a key (the search console).
 SESSION_OPERATIONS = {
     ("get", "/api/search/products/"),
     ("get", "/api/search/suggest/"),
+    ("get", "/api/search/rules/"),
+    ("post", "/api/search/rules/"),
+    ("patch", "/api/search/rules/{rule_id}/"),
 }
 COOKIE: dict[str, list[str]] = {"cookieAuth": []}
 
@@ -58,7 +64,7 @@ def test_the_schema_declares_both_key_headers_as_security_schemes(api_client):
             "name": "X-Api-Key",
             "description": "The key alone.",
         },
-        # Signed-in staff (the search console) on the search endpoints.
+        # Signed-in staff (the search console) on the search, suggest and query-rule endpoints.
         "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
     }
 
