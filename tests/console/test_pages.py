@@ -64,6 +64,10 @@ def test_search_suggest_facet_why_and_paging_by_keyboard(
     wait(browser, lambda b: b.find_element(By.ID, "suggestions").is_displayed())
     options = browser.find_elements(By.CSS_SELECTOR, "#suggestions [role=option]")
     assert any("milk" in option.text.lower() for option in options)
+    # Product hits too (suggest's `products=N`), drawn after the titles.
+    products = browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.product")
+    assert products
+    assert all("milk" in p.text.lower() for p in products)
     box.send_keys(Keys.ARROW_DOWN)
     assert box.get_attribute("aria-activedescendant") == "sugg-0"
     box.send_keys(Keys.ESCAPE)
