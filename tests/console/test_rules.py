@@ -162,3 +162,45 @@ def test_rule_writes_with_a_session_need_the_csrf_token(staff_user, console_cata
     assert response.status_code == 403
     assert _staff_api(staff_user).get(RULES).json()["count"] == 0
     assert get_user_model().objects.count() == 1
+
+
+def test_a_rule_is_created_and_edited_with_the_form(
+    browser, live_server, staff_user, sign_in, console_catalog
+):
+    white, brown = console_catalog.products["White bread"], console_catalog.products["Brown bread"]
+    sign_in(staff_user)
+    browser.get(live_server.url + "/console/rules/?query=bread")
+    assert browser.find_element(By.ID, "rule-name").get_attribute("value") == "Rule for “bread”"
+    browser.find_element(By.ID, "rule-pins").send_keys(f"{brown.id}@1")
+    browser.find_element(By.ID, "rule-hides").send_keys(str(white.id), Keys.ENTER)
+    wait(browser, lambda b: "Created rule" in b.find_element(By.ID, "status").text)
+    api = _staff_api(staff_user)
+    [rule] = api.get(RULES).json()["results"]
+    assert rule["consequence"]["pin"] == [{"product_id": brown.id, "position": 1}]
+    assert rule["consequence"]["hide"] == [white.id]
+
+    row = wait(browser, lambda b: b.find_element(By.ID, f"rule-{rule['id']}"))
+    row.find_element(By.XPATH, ".//button[starts-with(., 'Edit')]").send_keys(Keys.ENTER)
+    name = browser.find_element(By.ID, "rule-name")
+    assert browser.switch_to.active_element == name
+    name.clear()
+    name.send_keys("Brown bread first")
+    browser.find_element(By.ID, "rule-hides").clear()
+    browser.find_element(By.ID, "rule-save").send_keys(Keys.ENTER)
+    wait(browser, lambda b: "Saved rule" in b.find_element(By.ID, "status").text)
+    edited = api.get(f"{RULES}{rule['id']}/").json()
+    assert edited["name"] == "Brown bread first"
+    assert edited["consequence"]["hide"] == []
+    assert edited["consequence"]["pin"] == [{"product_id": brown.id, "position": 1}]
+    wait(browser, lambda b: "Brown bread first" in _cells(b, rule["id"])[1])
+
+
+def test_a_refused_rule_form_names_the_field_and_stores_nothing(
+    browser, live_server, staff_user, sign_in, console_catalog
+):
+    sign_in(staff_user)
+    browser.get(live_server.url + "/console/rules/?query=bread")
+    browser.find_element(By.ID, "rule-pins").send_keys("999999@1", Keys.ENTER)
+    wait(browser, lambda b: "Not saved" in b.find_element(By.ID, "status").text)
+    assert "consequence" in browser.find_element(By.ID, "status").text
+    assert _staff_api(staff_user).get(RULES).json()["count"] == 0
