@@ -178,7 +178,18 @@ def _search_client(base: Elasticsearch, timeout: float) -> Elasticsearch:
 
 def _search(body: dict[str, Any], filter_path: tuple[str, ...]) -> dict[str, Any]:
     try:
-        return _client().search(index=ALIAS, body=body, filter_path=filter_path).body
+        # No partial answers: a shard with no live copy (a red index) is a 503, not results and
+        # facet counts that silently miss a part of the catalogue.
+        return (
+            _client()
+            .search(
+                index=ALIAS,
+                body=body,
+                filter_path=filter_path,
+                allow_partial_search_results=False,
+            )
+            .body
+        )
     except TransportError as exc:  # unreachable, refused, timed out
         logger.warning("search unavailable", extra={"error": str(exc)})
         raise SearchUnavailable() from exc
