@@ -81,6 +81,23 @@ class LocalCluster:
             time.sleep(0.05)
         self.pidfile(node).unlink(missing_ok=True)
 
+    def stop_node(self, node: int, timeout: float = 60) -> None:
+        """SIGTERM node `node`: a clean shutdown, as a rolling upgrade does; waits for it."""
+        pid = self.pid(node)
+        if pid is None:
+            raise RuntimeError(f"node {node} has no pid file")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self.pidfile(node).unlink(missing_ok=True)
+
     def start(self, node: int) -> None:
         """Start node `node` again on its data directory; returns once it has started."""
         self._services("es-node-start", str(node))
