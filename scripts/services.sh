@@ -211,6 +211,9 @@ cluster_config() {  # cluster_config N: node N's config directory, written fresh
   mkdir -p "$dir/config" "$dir/data" "$dir/logs" "$dir/run" "$dir/tmp"
   # jvm.options, log4j2 and the keystore from the shared home; elasticsearch.yml is the node's.
   cp -r "$ES_HOME/config/." "$dir/config/"
+  # The heap and JVM options live with the node, so a restart (es-node-start) gets them too.
+  mkdir -p "$dir/config/jvm.options.d"
+  printf '%s\n' $CLUSTER_JAVA_OPTS > "$dir/config/jvm.options.d/aisle-cluster.options"
   cat > "$dir/config/elasticsearch.yml" <<YML
 cluster.name: aisle-cluster-$ES_PORT
 node.name: aisle-$ES_PORT-$n
@@ -240,7 +243,7 @@ es_node_start() {  # es_node_start N: start node N unless it runs; does not wait
   [ -f "$dir/config/elasticsearch.yml" ] || cluster_config "$n"
   say "starting node $n on 127.0.0.1:$(node_http "$n")"
   (cd "$dir" && runuser -u "$ES_USER" -- env ES_JAVA_HOME="$(java_home)" ES_PATH_CONF="$dir/config" \
-    ES_TMPDIR="$dir/tmp" ES_JAVA_OPTS="$CLUSTER_JAVA_OPTS" \
+    ES_TMPDIR="$dir/tmp" \
     "$ES_HOME/bin/elasticsearch" -d -p "$dir/run/es.pid" >"$dir/run/start.log" 2>&1 9>&-) \
     || fail "node $n did not start (see $dir/run/start.log and $dir/logs/)"
 }

@@ -47,6 +47,7 @@ SCALE = max(1, int(os.environ.get("DRILL_SCALE", "1")))
 ROLLING = os.environ.get("CLUSTER_DRILL_ROLLING") == "1"
 # Seconds of traffic with the node down, before it is started again.
 DOWN_SECONDS = 4 * SCALE
+SEARCHERS = 2
 
 pytestmark = [
     pytest.mark.slow,
@@ -73,6 +74,9 @@ def cluster(settings) -> Iterator[LocalCluster]:
     settings.ELASTICSEARCH_REPLICAS = 1
     settings.SEARCH_ANALYTICS_ENABLED = True
     settings.SEARCH_ANALYTICS_REPLICAS = 1
+    # This machine's 2 cores are shared (load averages of 20 were seen while drilling): a 2 s
+    # search budget then times out from CPU starvation alone, whatever the cluster does.
+    settings.ELASTICSEARCH_SEARCH_TIMEOUT = float(os.environ.get("CLUSTER_DRILL_SEARCH_TIMEOUT", 5))
     rest = dict(settings.REST_FRAMEWORK)
     rest["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(rest["DEFAULT_THROTTLE_RATES"], "1000000/min")
     settings.REST_FRAMEWORK = rest
@@ -87,12 +91,13 @@ def cluster(settings) -> Iterator[LocalCluster]:
 
 @dataclass
 class Traffic:
-    """Threads sending mixed traffic to a live server; each answer is (time, kind, status)."""
+    """Threads sending mixed traffic to a live server; each answer is (sent, answered, kind,
+    status). Paced, so the Elasticsearch nodes starting again get their share of 2 cores."""
 
     base_url: str
     products: list[int]
     stores: list[int]
-    answers: list[tuple[float, str, int]] = field(default_factory=list)
+    answers: list[tuple[float, float, str, int]] = field(default_factory=list)
     orders: Counter = field(default_factory=Counter)
     order_retries: int = 0
     edits: Counter = field(default_factory=Counter)
@@ -115,25 +120,28 @@ class Traffic:
         finally:
             conn.close()
 
-    def record(self, kind: str, status: int) -> None:
+    def record(self, sent: float, kind: str, status: int) -> None:
         with self.lock:
-            self.answers.append((time.monotonic(), kind, status))
+            self.answers.append((sent, time.monotonic(), kind, status))
 
     def searcher(self, seed: int) -> None:
         rng = random.Random(seed)
         words = ["milk", "drill", "oat milk", "mlik", "cheese"]
         while not self.stop.is_set():
             params = {"q": rng.choice(words), "store_id": rng.choice(self.stores)}
+            sent = time.monotonic()
             status, _ = self.request("GET", f"/api/search/products/?{urlencode(params)}")
-            self.record("search", status)
+            self.record(sent, "search", status)
+            time.sleep(0.1)
 
     def suggester(self) -> None:
         rng = random.Random(7)
         while not self.stop.is_set():
             q = rng.choice(["dri", "dril", "mil", "drill m"])
+            sent = time.monotonic()
             status, _ = self.request("GET", f"/api/search/suggest/?{urlencode({'q': q})}")
-            self.record("suggest", status)
-            time.sleep(0.05)
+            self.record(sent, "suggest", status)
+            time.sleep(0.2)
 
     def orderer(self, seed: int) -> None:
         rng = random.Random(seed)
@@ -150,7 +158,7 @@ class Traffic:
                 status, _ = self.request("POST", "/orders/", body, key)
             with self.lock:
                 self.orders[status] += 1
-            time.sleep(0.05)
+            time.sleep(0.2)
 
     def editor(self) -> None:
         """Product edits and restocks in this process, as the admin or an import would."""
@@ -176,7 +184,7 @@ class Traffic:
                         )
                     inventory_set_quantity(store_id=store, product_id=pk, quantity=new)
                     self.edits["restock"] += 1
-                time.sleep(0.1)
+                time.sleep(0.3)
         except Exception as exc:  # noqa: BLE001 - reported and asserted on by the test
             self.errors.append(f"editor: {exc!r}")
         finally:
@@ -184,7 +192,7 @@ class Traffic:
 
     def start(self) -> None:
         targets = [
-            *(lambda i=i: self.searcher(i) for i in range(3)),
+            *(lambda i=i: self.searcher(i) for i in range(SEARCHERS)),
             self.suggester,
             *(lambda i=i: self.orderer(100 + i) for i in range(2)),
             self.editor,
@@ -199,12 +207,32 @@ class Traffic:
             thread.join(timeout=60)
 
     def counts(self, since: float, until: float) -> dict[str, dict[int, int]]:
+        """Answers to the requests sent from `since` until `until`."""
         with self.lock:
-            window = [(kind, status) for at, kind, status in self.answers if since <= at < until]
-        out: dict[str, Counter] = {}
-        for kind, status in window:
-            out.setdefault(kind, Counter())[status] += 1
-        return {kind: dict(counter) for kind, counter in out.items()}
+            window = [(k, status) for at, _, k, status in self.answers if since <= at < until]
+        return _by_kind(window)
+
+    def in_flight(self, moment: float) -> dict[str, dict[int, int]]:
+        """Answers to the requests sent before `moment` and answered after it."""
+        with self.lock:
+            window = [(k, status) for at, done, k, status in self.answers if at < moment <= done]
+        return _by_kind(window)
+
+    def failures_at(self, since: float, until: float) -> list[str]:
+        """When each failed search or suggest was sent, in seconds after `since`."""
+        with self.lock:
+            return [
+                f"{kind}@{at - since:.1f}s"
+                for at, _, kind, status in self.answers
+                if since <= at < until and status >= 300 and kind in ("search", "suggest")
+            ]
+
+
+def _by_kind(window: list[tuple[str, int]]) -> dict[str, dict[int, int]]:
+    out: dict[str, Counter] = {}
+    for kind, status in window:
+        out.setdefault(kind, Counter())[status] += 1
+    return {kind: dict(counter) for kind, counter in out.items()}
 
 
 def failed(counts: dict[str, dict[int, int]], kinds=("search", "suggest")) -> int:
@@ -234,7 +262,6 @@ def run_in_thread(target) -> tuple[threading.Thread, dict]:
 
 def kill_and_restart(cluster: LocalCluster, traffic: Traffic, node: int, name: str, during=None):
     """SIGKILL `node`, keep traffic flowing (and `during` running), start it again, wait green."""
-    before = time.monotonic()
     cluster.kill(node)
     killed = time.monotonic()
     job = run_in_thread(during) if during else None
@@ -249,14 +276,15 @@ def kill_and_restart(cluster: LocalCluster, traffic: Traffic, node: int, name: s
         job[0].join(timeout=300)
         outcome = job[1]
     counts = traffic.counts(killed, green)
-    in_flight = traffic.counts(before, killed + 1.0)
+    in_flight = traffic.in_flight(killed)
     report(
         name,
         node=node,
         status_while_down=status_down,
         answers=counts,
         failed=failed(counts),
-        failed_first_second=failed(in_flight),
+        failed_in_flight=failed(in_flight),
+        failures_sent_at=traffic.failures_at(killed, green),
         restart_s=f"{started - killed:.1f}",
         back_to_green_s=f"{green - started:.1f}",
         kill_to_green_s=f"{green - killed:.1f}",
@@ -268,6 +296,7 @@ def test_cluster_drill_node_kills_under_mixed_traffic_lose_no_search_order_or_do
     cluster, live_server
 ):
     rng = random.Random(3)
+    index_rebuild()  # the alias first, so the catalogue's own changes have an index to drain to
     category = CategoryFactory()
     products = [ProductFactory(category=category, title=f"Drill Milk {i}") for i in range(40)]
     stores = [StoreFactory() for _ in range(2)]
@@ -356,9 +385,11 @@ def test_cluster_drill_node_kills_under_mixed_traffic_lose_no_search_order_or_do
 
     assert traffic.errors == []
     # Searches: nothing lost beyond what was in flight at each kill (the client retries those).
-    assert failed(counts_1) - failed(inflight_1) == 0, counts_1
-    assert failed(counts_2) - failed(inflight_2) == 0, counts_2
-    assert failed(total) <= 3 * 2 * (1 + ROLLING), total
+    # Requests sent after a kill never fail: the client moves to another node (those in flight
+    # at the kill are counted apart, and the client retries most of them too).
+    assert failed(counts_1) == 0, counts_1
+    assert failed(counts_2) == 0, counts_2
+    assert failed(inflight_1) + failed(inflight_2) <= 2 * (SEARCHERS + 1), (inflight_1, inflight_2)
     assert set(traffic.orders) == {201}, traffic.orders
     assert orders == sum(traffic.orders.values())
     for (store, product), added in traffic.restocked.items():
