@@ -86,8 +86,9 @@ bench-scale: services venv ## Seed, rebuild, index size, heap, search, suggest, 
 bench-analytics: services venv ## Search API p50 with analytics off, on and with a dead sink (short run)
 	$(PY) bench/analytics.py
 
-drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic), then the long cluster drills
+drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down/restarted mid-traffic), then the long cluster drills
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}
+	$(PY) bench/pg_restart.py
 	DRILL_SCALE=$${DRILL_SCALE:-3} CLUSTER_DRILL_ROLLING=1 $(MAKE) --no-print-directory test-cluster
 
 load: services venv ## Mixed load run (60 s) on a live gunicorn, then stock and index invariants
