@@ -50,9 +50,10 @@ test-cluster: services venv ## Cluster drills (node kills under mixed traffic) o
 	AISLE_ES_CLUSTER_PORT=$(CLUSTER_PORT) $(PY) -m pytest tests/test_cluster_drills.py -p no:cacheprovider -s -rA; \
 		status=$$?; AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) bash scripts/services.sh es-cluster-stop; exit $$status
 
-lint: venv ## ruff (lint + format check) and a check for missing migrations
+lint: venv ## ruff (lint + format check), mypy and a check for missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=config.settings $(MANAGE) makemigrations --check --dry-run
 
 format: venv ## Apply ruff's fixes and formatting

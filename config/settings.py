@@ -4,10 +4,12 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import CELERY_CHATTER_LOGGERS, celery_chatter_level, level_name
 from searchindex.nodes import connection_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -323,7 +325,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
 }
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
@@ -414,8 +416,13 @@ if PRODUCTION:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
+try:
+    LOG_LEVEL = level_name(env_str("LOG_LEVEL", "INFO"))
+    # Celery's per-task and beat's per-send lines (config/logging.py): quiet unless asked for.
+    LOG_LEVEL_CELERY_CHATTER = celery_chatter_level(LOG_LEVEL, env_str("LOG_LEVEL_CELERY", ""))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"LOG_LEVEL / LOG_LEVEL_CELERY: {_error}") from None
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
@@ -439,6 +446,7 @@ LOGGING = {
         "elasticsearch": {"level": "WARNING"},
         # Failed logins and lockouts are warnings; its start-up banner and routine lines are not.
         "axes": {"level": "WARNING"},
+        **{name: {"level": LOG_LEVEL_CELERY_CHATTER} for name in CELERY_CHATTER_LOGGERS},
     },
 }
 

@@ -7,13 +7,15 @@ import zipfile
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from elasticsearch import NotFoundError
 
-from catalog.importing import FieldMapping, catalog_import, mapping_build
+from catalog.importing import FieldMapping, ImportOptions, catalog_import, mapping_build
+from catalog.management.commands.import_catalog import _import_with_progress
 from catalog.models import Category, Product
 from inventory.models import Inventory
 from ordering.models import Order, OrderItem
@@ -218,7 +220,7 @@ def test_compressed_input_is_read(tmp_path, wrapper):
 
     out = run(path)
 
-    assert sorted(Product.objects.values_list("sku", flat=True)) == ["S0", "S1", "S2"]
+    assert sorted(Product.objects.values_list("sku", flat=True), key=str) == ["S0", "S1", "S2"]
     assert "source 'feed'" in out
 
 
@@ -549,7 +551,7 @@ def test_skip_invalid_imports_the_valid_lines_and_writes_the_rejected_ones(tmp_p
 
     out = run(path, "--skip-invalid", f"--rejects={rejects}")
 
-    assert sorted(Product.objects.values_list("sku", flat=True)) == ["S1", "S4"]
+    assert sorted(Product.objects.values_list("sku", flat=True), key=str) == ["S1", "S4"]
     assert Product.objects.get(sku="S1").title == "Product S1"
     assert "2 created" in out
     assert "3 rejected" in out
@@ -690,7 +692,9 @@ def test_default_mapping_reads_each_field_from_its_own_name():
 # --- the index --------------------------------------------------------------------------------
 
 
-def indexed(es, pk: int) -> dict | None:
+# Any, not `dict | None`: tests index the document directly, and a None fails them either way.
+def indexed(es, pk: int) -> Any:
+    """The product's indexed document, or None when it is not in the index."""
     es.indices.refresh(index=ALIAS)
     try:
         return es.get(index=ALIAS, id=pk)["_source"]
@@ -764,7 +768,35 @@ def test_a_failed_import_leaves_the_index_and_the_outbox_alone(es, product_index
 def test_service_reports_counts_and_problems_without_the_command(tmp_path):
     path = write_jsonl(tmp_path / "feed.jsonl", product_line("S1"), {"sku": "S2"})
 
-    result = catalog_import(path=path, source="api", skip_invalid=True)
+    result = catalog_import(path=path, options=ImportOptions(source="api", skip_invalid=True))
 
     assert (result.created, result.rejected, result.source) == (1, 1, "api")
     assert [str(problem) for problem in result.problems] == ["line 2: no title (field 'title')"]
+
+
+@pytest.mark.django_db
+def test_the_service_reports_progress_in_bytes_up_to_the_file_size(tmp_path):
+    path = write_jsonl(tmp_path / "feed.jsonl", *(product_line(f"S{n}") for n in range(5)))
+    calls: list[tuple[int, int]] = []
+
+    catalog_import(
+        path=path,
+        options=ImportOptions(batch_size=2),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+
+    size = path.stat().st_size
+    assert len(calls) == 3  # after each full batch of 2, then once at the end
+    assert all(total == size and 0 < done <= size for done, total in calls)
+    assert calls[-1] == (size, size)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+@pytest.mark.django_db
+def test_the_command_draws_the_progress_bar_to_the_end(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "feed.jsonl", product_line("S1"), product_line("S2"))
+
+    result = _import_with_progress(path, ImportOptions(), show=True)
+
+    assert result.created == 2
+    assert "import: 100%" in capsys.readouterr().err
