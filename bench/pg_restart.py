@@ -141,7 +141,7 @@ def main() -> int:
 
         answers: dict[str, Counter] = {"order": Counter(), "search": Counter()}
         placed: dict[str, int] = {}  # Idempotency-Key -> order id
-        retries = Counter()
+        retries: Counter[str] = Counter()
         lock = threading.Lock()
         stop = threading.Event()
 
@@ -203,7 +203,8 @@ def main() -> int:
 
         final, ordered = stock(pg.url)
         with psycopg.connect(pg.url) as conn:
-            persisted = conn.execute("SELECT count(*) FROM ordering_order").fetchone()[0]
+            row = conn.execute("SELECT count(*) FROM ordering_order").fetchone()
+            persisted = row[0] if row else 0
             per_key = conn.execute(
                 "SELECT count(*) FROM ordering_idempotencyrecord GROUP BY key HAVING count(*) > 1"
             ).fetchall()

@@ -49,13 +49,17 @@ def _forget_request_id(**kwargs: object) -> None:
 request_finished.connect(_forget_request_id, dispatch_uid="config.middleware.forget_request_id")
 
 
+# Set in request.META by the receiver below: WSGI environ keys with a dot are the server's own.
+DATABASE_UNREACHABLE = "aisle.database_unreachable"
+
+
 def _database_unreachable_note(
     sender: object, request: HttpRequest | None = None, **kwargs: object
 ) -> None:
     # Sent while Django handles an uncaught exception (DEBUG on or off): JsonErrorMiddleware
     # then answers the 500 that follows with the 503 a client retries.
     if request is not None and database_unreachable(sys.exc_info()[1]):
-        request.database_unreachable = True
+        request.META[DATABASE_UNREACHABLE] = True
 
 
 got_request_exception.connect(
@@ -156,7 +160,7 @@ class JsonErrorMiddleware:
         # A streamed error body is left alone: replacing it would skip its resource closers.
         if response.status_code < 400 or response.streaming:
             return response
-        if response.status_code == 500 and getattr(request, "database_unreachable", False):
+        if response.status_code == 500 and request.META.get(DATABASE_UNREACHABLE):
             return database_unavailable_response()
         if _is_envelope(_json_body(response)):
             return response

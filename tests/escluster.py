@@ -115,7 +115,9 @@ class LocalCluster:
         raise RuntimeError(f"no node answered {path}: {error}")
 
     def health(self) -> dict:
-        return self.get("/_cluster/health")
+        health = self.get("/_cluster/health")
+        assert isinstance(health, dict)
+        return health
 
     def master(self) -> int:
         """The elected master's node number."""
@@ -136,7 +138,7 @@ class LocalCluster:
                 health = {}
             if (
                 health.get("number_of_nodes") == want
-                and ranks.get(health.get("status"), -1) >= ranks[status]
+                and ranks.get(str(health.get("status")), -1) >= ranks[status]
                 and not health.get("relocating_shards")
             ):
                 return time.monotonic() - started

@@ -31,11 +31,11 @@ def http(url: str, *, body: dict | None = None, headers: dict | None = None):
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
-            status, headers, payload = response.status, response.headers, response.read()
+            status, answered, payload = response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
-        status, headers, payload = exc.code, exc.headers, exc.read()
-    assert headers["Content-Type"] == "application/json", (url, status, payload[:300])
-    return status, headers, json.loads(payload)
+        status, answered, payload = exc.code, exc.headers, exc.read()
+    assert answered["Content-Type"] == "application/json", (url, status, payload[:300])
+    return status, answered, json.loads(payload)
 
 
 @pytest.fixture
