@@ -19,6 +19,7 @@ from searchindex.cache import (
 )
 from searchindex.documents import ALIAS, LATER_WORD_WEIGHT, TITLE_WEIGHT
 from searchindex.exceptions import SearchUnavailable
+from searchindex.query_forms import excluded_words, joined_forms
 from searchindex.selectors import category_ids_matching, store_quantities
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ BRAND_FACET_SIZE = 20
 TEXT_FIELDS = ["title^6", "brand^2", "attributes^1", "description^1", "category.name^3"]
 # Price buckets partition the price line: each `from` is inclusive, each `to` exclusive.
 PRICE_BOUNDS = (Decimal("50.00"), Decimal("100.00"), Decimal("200.00"), Decimal("500.00"))
+# Score multipliers of the demotions (`_demoted`), measured on the ESCI judgments.
+AFTER_CONNECTOR_FACTOR = 0.6
+OTHER_HEAD_NOUN_FACTOR = 0.7
+EXCLUDED_FACTOR = 0.5
 SUGGEST_SIZE = 10
 # The de-duplicated suggester can drop a title whose later-word input equals another title
 # ("Almond Milk" files "Milk" too); a plain one beside it brings such titles back.
@@ -192,58 +197,86 @@ def _search(body: dict[str, Any], filter_path: tuple[str, ...]) -> dict[str, Any
 
 
 def _text_query(q: str) -> dict[str, Any]:
-    """Scoring clauses for free text. The text only ever reaches match-type queries and a term
-    query, never a query parser, so quotes, `*`, `:` or `~` are just characters.
+    """Scoring clauses for free text, then the demotions (`_demoted`). The text only ever reaches
+    match-type queries and a term query, never a query parser, so quotes, `*`, `:` or `~` are
+    just characters.
 
-    Each clause earned its place on the ESCI judgments (README, "Relevance").
+    Each clause earned its place on the ESCI judgments (docs/relevance.md).
     """
-    return {
-        "bool": {
-            "should": [
-                # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is
-                # rare or common across the product, not per field, and title counts most.
-                {"combined_fields": {"query": q, "fields": TEXT_FIELDS}},
-                # A bonus when every word of the query is found somewhere in the product.
-                {
-                    "combined_fields": {
-                        "query": q,
-                        "fields": TEXT_FIELDS,
-                        "minimum_should_match": "100%",
-                        "boost": 3,
-                    }
-                },
-                # Any title word, or the last one as a prefix, lifts a product by a constant:
-                # title matches, even partial ones, rank above matches elsewhere only.
-                {
-                    "constant_score": {
-                        "boost": 10,
-                        "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
-                    }
-                },
-                {"match_phrase": {"title": {"query": q, "boost": 2}}},
-                # Typos, against unstemmed title words: the stemmer can take a word too far from
-                # its misspelling ("Greek" is indexed as "greece", three edits from "grek").
-                {
-                    "match": {
-                        "title.words": {
-                            "query": q,
-                            "fuzziness": "AUTO",
-                            "prefix_length": 0,
-                            "boost": 1,
-                        }
-                    }
-                },
-                # Compounds written apart or together ("tshirt", "t shirt").
-                {"match": {"title.joined": {"query": q, "boost": 1}}},
-                # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so
-                # whole words rank above partial ones.
-                {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
-                # The whole title, normalised: an exact title match comes first.
-                {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
-            ],
-            "minimum_should_match": 1,
-        }
-    }
+    # The text as typed, and with each of its first word pairs joined: "dish washer" meets
+    # "Dishwasher" as fully as "dish" and "washer" would, in every field and in the bonus.
+    forms = [q, *joined_forms(q)]
+    every_word = {"fields": TEXT_FIELDS, "minimum_should_match": "100%"}
+    clauses = [
+        # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is rare or
+        # common across the product, not per field, and title counts most.
+        _best([{"combined_fields": {"query": f, "fields": TEXT_FIELDS}} for f in forms]),
+        # A bonus when every word of the query is found somewhere in the product.
+        _best([{"combined_fields": {"query": f, **every_word}} for f in forms], boost=3),
+        # Any title word, or the last one as a prefix, lifts a product by a constant: title
+        # matches, even partial ones, rank above matches elsewhere only.
+        {
+            "constant_score": {
+                "boost": 10,
+                "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
+            }
+        },
+        {"match_phrase": {"title": {"query": q, "boost": 2}}},
+        # Typos, against unstemmed title words: the stemmer can take a word too far from its
+        # misspelling ("Greek" is indexed as "greece", three edits from "grek").
+        {
+            "match": {
+                "title.words": {"query": q, "fuzziness": "AUTO", "prefix_length": 0, "boost": 1}
+            }
+        },
+        # Compounds: the query's words and pairs meet the title's pairs ("tshirt" finds
+        # "T Shirt"), and its pairs the title's words ("dish washer" finds "Dishwasher").
+        {"match": {"title.joined": {"query": q, "boost": 1}}},
+        {"match": {"title.words": {"query": q, "analyzer": "aisle_joined", "boost": 1}}},
+        # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so whole
+        # words rank above partial ones.
+        {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
+        # The whole title, normalised: an exact title comes first.
+        {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+    ]
+    return _demoted(q, {"bool": {"should": clauses, "minimum_should_match": 1}})
+
+
+def _best(clauses: list[dict[str, Any]], *, boost: float = 1) -> dict[str, Any]:
+    """The best-scoring of `clauses` (one needs no dis_max)."""
+    if len(clauses) == 1:
+        ((kind, body),) = clauses[0].items()
+        return {kind: {**body, "boost": boost}} if boost != 1 else clauses[0]
+    return {"dis_max": {"queries": clauses, "boost": boost}}
+
+
+def _demoted(q: str, scored: dict[str, Any]) -> dict[str, Any]:
+    """`scored`, with products that match the text in their title but seem to be something else
+    multiplied down: accessories, whose title names the product only after "for", "compatible"
+    or "fits", or whose head noun the query does not say; products that hold what the query
+    asks to be without. Demoted, never removed: the signals are guesses from a title."""
+
+    def unless(negative: dict[str, Any], factor: float, query: dict[str, Any]) -> dict[str, Any]:
+        return {"boosting": {"positive": query, "negative": negative, "negative_boost": factor}}
+
+    in_title = {"match": {"title": {"query": q}}}
+    query = unless(
+        {"bool": {"must": [in_title], "must_not": [{"match": {"title_head": {"query": q}}}]}},
+        AFTER_CONNECTOR_FACTOR,
+        scored,
+    )
+    query = unless(
+        {"bool": {"must": [in_title], "must_not": [{"match": {"head_noun": {"query": q}}}]}},
+        OTHER_HEAD_NOUN_FACTOR,
+        query,
+    )
+    excluded = excluded_words(q)
+    if excluded:
+        # A title that says it is without them ("BPA-free bottle, no straw") is what was asked.
+        said = [{"match_phrase": {"title": f"{word} {excluded}"}} for word in ("without", "no")]
+        holds = {"bool": {"must": [{"match": {"title": {"query": excluded}}}], "must_not": said}}
+        query = unless(holds, EXCLUDED_FACTOR, query)
+    return query
 
 
 def _availability(store_id: int | None) -> dict[str, Any]:
