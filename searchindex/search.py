@@ -207,20 +207,18 @@ def _text_query(q: str) -> dict[str, Any]:
     # "Dishwasher" as fully as "dish" and "washer" would, in every field and in the bonus.
     forms = [q, *joined_forms(q)]
     every_word = {"fields": TEXT_FIELDS, "minimum_should_match": "100%"}
+    # The query's adjacent words joined, against title words ("dish washer": "Dishwasher").
+    pairs_in_title = {"title.words": {"query": q, "analyzer": "aisle_joined"}}
+    in_title = [{"match_bool_prefix": {"title.words": {"query": q}}}, {"match": pairs_in_title}]
     clauses = [
         # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is rare or
         # common across the product, not per field, and title counts most.
         _best([{"combined_fields": {"query": f, "fields": TEXT_FIELDS}} for f in forms]),
         # A bonus when every word of the query is found somewhere in the product.
         _best([{"combined_fields": {"query": f, **every_word}} for f in forms], boost=3),
-        # Any title word, or the last one as a prefix, lifts a product by a constant: title
-        # matches, even partial ones, rank above matches elsewhere only.
-        {
-            "constant_score": {
-                "boost": 10,
-                "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
-            }
-        },
+        # Any title word, or the last one as a prefix, or a compound of two, lifts a product by
+        # a constant: title matches, even partial ones, rank above matches elsewhere only.
+        {"constant_score": {"boost": 10, "filter": {"bool": {"should": in_title}}}},
         {"match_phrase": {"title": {"query": q, "boost": 2}}},
         # Typos, against unstemmed title words: the stemmer can take a word too far from its
         # misspelling ("Greek" is indexed as "greece", three edits from "grek").
@@ -232,7 +230,7 @@ def _text_query(q: str) -> dict[str, Any]:
         # Compounds: the query's words and pairs meet the title's pairs ("tshirt" finds
         # "T Shirt"), and its pairs the title's words ("dish washer" finds "Dishwasher").
         {"match": {"title.joined": {"query": q, "boost": 1}}},
-        {"match": {"title.words": {"query": q, "analyzer": "aisle_joined", "boost": 1}}},
+        {"match": pairs_in_title},
         # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so whole
         # words rank above partial ones.
         {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
