@@ -29,7 +29,7 @@ def test_smoke_run_prints_ndcg_top3_shares_and_compound_success_for_both_systems
     aisle, bm25 = map(float, ndcg.groups())
     assert 0 < bm25 < aisle <= 1, out  # Aisle beats BM25 on these queries (0.80 vs 0.66)
     assert re.search(rf"zero-result rate\s+0\.000\s+{FIGURE}", out), out
-    for label in ("Complement \+ Irrelevant", "Complement", "Irrelevant"):
+    for label in (r"Complement \+ Irrelevant", "Complement", "Irrelevant"):
         assert re.search(rf"top 3\*: {label}\s+{FIGURE}\s+{FIGURE}", out), (label, out)
     for system in ("Aisle", "BM25"):
         for form in ("joined", "split"):
