@@ -50,6 +50,8 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
     assert set(source) == {
         "id",
         "title",
+        "title_head",
+        "head_noun",
         "description",
         "brand",
         "attributes",
@@ -63,6 +65,7 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
     }
     assert source["id"] == product.pk
     assert source["title"] == "Greek Yogurt"
+    assert (source["title_head"], source["head_noun"]) == ("Greek Yogurt", "Yogurt")
     assert source["description"] == "Thick"
     assert source["brand"] == "Epigamia"
     assert sorted(source["attributes"].split("\n")) == ["Food > Dairy", "High protein"]
