@@ -14,12 +14,17 @@ One run, a few minutes:
       0 Irrelevant or unjudged; bench/relevance_metrics.py), the same with linear gains, MRR of
       the first Exact, the zero-result rate and the share of unjudged hits in the top 10; the
       difference with a 95% paired-bootstrap interval; each half of the queries (every other
-      one) alone; and the 10 queries where Aisle loses most to BM25, with both top 3s.
+      one) alone; the share of Complement and of Irrelevant hits in the top 3 of the queries
+      with an Exact product; and the 10 queries where Aisle loses most to BM25;
+  (5) searches compounds generated from the catalogue's titles (bench/relevance_compounds.py)
+      written joined and split, on both systems: success@1 and @10.
 
-  .venv/bin/python bench/relevance.py [--data DIR] [--keep-index]
+  .venv/bin/python bench/relevance.py [--data DIR] [--keep-index | --reuse-index] [--smoke]
 
 The database is `aisle_bench_relevance` (BENCH_RELEVANCE_DATABASE_URL); both indices are
-deleted at the end unless --keep-index. The data (Apache-2.0, see its LICENSE.txt) is looked
+deleted at the end unless --keep-index. --reuse-index searches what a kept run left (for query
+changes only: no import, no indexing). --smoke takes seconds: the products of a few queries, in
+a database and indices of its own. The data (Apache-2.0, see its LICENSE.txt) is looked
 for in `shared/data/relevance/esci` beside the checkout or a directory above it.
 """
 
