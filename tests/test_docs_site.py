@@ -1,0 +1,116 @@
+"""The docs site builds strictly, works offline, and the README's links into it resolve."""
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# A link to a page or an anchor outside the site: http(s) or protocol-relative.
+REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+EXPECTED_PAGES = ("index", "getting-started", "api", "search", "operations", "design", "benchmarks")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(  # noqa: S603 - this interpreter's mkdocs on the repo's own config
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+class _Assets(HTMLParser):
+    """What a page loads: script sources, linked stylesheets, icons and fonts, and element ids."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+        if tag == "script" and values.get("src"):
+            self.loads.append(values["src"] or "")
+        if tag == "link" and values.get("href"):
+            rel = (values.get("rel") or "").lower()
+            if rel not in {"prev", "next", "canonical"}:
+                self.loads.append(values["href"] or "")
+
+
+def _parse(page: Path) -> _Assets:
+    parser = _Assets()
+    parser.feed(page.read_text())
+    return parser
+
+
+def offline_problems(site_dir: Path) -> list[str]:
+    """Every script, stylesheet or font a built page or stylesheet would fetch from elsewhere."""
+    problems = []
+    for page in sorted(site_dir.rglob("*.html")):
+        for url in _parse(page).loads:
+            if REMOTE.match(url):
+                problems.append(f"{page.relative_to(site_dir)} loads {url}")
+    for sheet in sorted(site_dir.rglob("*.css")):
+        for url in re.findall(r"(?:@import\s+|url\()\s*['\"]?([^'\")\s]+)", sheet.read_text()):
+            if REMOTE.match(url):
+                problems.append(f"{sheet.relative_to(site_dir)} loads {url}")
+    return problems
+
+
+def test_every_page_is_built(site: Path) -> None:
+    pages = {p.stem for p in (ROOT / "docs").glob("*.md")}
+    assert set(EXPECTED_PAGES) <= pages
+    for name in pages:
+        assert (site / f"{name}.html").is_file(), name
+
+
+def test_the_site_loads_nothing_from_the_internet(site: Path) -> None:
+    assert _parse(site / "index.html").loads, "the check found no assets at all"
+    assert offline_problems(site) == []
+
+
+def test_the_offline_check_catches_a_cdn(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text(
+        '<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">'
+        '<script src="//cdn.example.com/x.js"></script><script src="assets/local.js"></script>'
+    )
+    (tmp_path / "a.css").write_text(
+        '@import "https://cdn.example.com/y.css"; b{background:url(i.png)}'
+    )
+    assert offline_problems(tmp_path) == [
+        "page.html loads https://fonts.googleapis.com/css?family=Roboto",
+        "page.html loads //cdn.example.com/x.js",
+        "a.css loads https://cdn.example.com/y.css",
+    ]
+
+
+def test_the_readme_links_into_the_docs_resolve(site: Path) -> None:
+    links = re.findall(r"\]\(([^)\s]+)\)", (ROOT / "README.md").read_text())
+    local = [link for link in links if not REMOTE.match(link)]
+    assert any(link.startswith("docs/") for link in local)
+    broken = []
+    for link in local:
+        path, _, anchor = link.partition("#")
+        if not (ROOT / path).is_file():
+            broken.append(f"{link}: no such file")
+        elif anchor:
+            assert path.startswith("docs/"), link
+            assert path.endswith(".md"), link
+            page = site / Path(path).relative_to("docs").with_suffix(".html")
+            if anchor not in _parse(page).ids:
+                broken.append(f"{link}: no such anchor")
+    assert broken == []
