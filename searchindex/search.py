@@ -195,7 +195,7 @@ def _text_query(q: str) -> dict[str, Any]:
     """Scoring clauses for free text. The text only ever reaches match-type queries and a term
     query, never a query parser, so quotes, `*`, `:` or `~` are just characters.
 
-    Each clause earned its place on the ESCI judgments (README, "Relevance").
+    Each clause earned its place on the ESCI judgments (docs/search.md, "Relevance").
     """
     return {
         "bool": {

@@ -173,3 +173,64 @@ def test_a_stale_reference_is_reported(text: str, expected: str) -> None:
 def test_a_good_reference_passes() -> None:
     text = "`scripts/services.sh`: `ES_VERSION`; `config/throttling.py`: `AtomicRedisThrottle`"
     assert [problem(r) for r in references(text, "t")] == [None] * 4
+
+
+# What code comments cite: the contract outside the repo, a README heading or a docs page heading.
+SHARED_DOC = re.compile(r"(?<![\w./])(?:\.\./shared/docs/)?(API|DESIGN|STYLE)\.md")
+README_SECTION = re.compile(r"README(?:'s)?[\s,(]*\"(?P<heading>[^\"]+)\"")
+DOCS_SECTION = re.compile(r"(?<![\w./])docs/(?P<page>[\w-]+\.md)[\s,(]*\"(?P<heading>[^\"]+)\"")
+CITING_FILES = ("*.py", "*.yml", "*.yaml", "*.sh", "*.toml", "Makefile", "Dockerfile", ".ci/run")
+
+
+def _headings(page: Path) -> set[str]:
+    text = FENCE.sub("", page.read_text())
+    return {m.strip() for m in re.findall(r"(?m)^#{1,6}\s+(.+?)\s*$", text)}
+
+
+def citation_problems(text: str, source: str) -> list[str]:
+    problems = []
+    for match in SHARED_DOC.finditer(text):
+        if not match[0].startswith("../shared/docs/"):
+            problems.append(f"{source}: cites {match[0]}, which lives at ../shared/docs/")
+    for match in README_SECTION.finditer(text):
+        if match["heading"] not in _headings(README):
+            problems.append(f'{source}: README has no section "{match["heading"]}"')
+    for match in DOCS_SECTION.finditer(text):
+        page = DOCS / match["page"]
+        if not page.is_file():
+            problems.append(f"{source}: docs/{match['page']} does not exist")
+        elif match["heading"] not in _headings(page):
+            problems.append(f'{source}: docs/{match["page"]} has no section "{match["heading"]}"')
+    return problems
+
+
+def test_code_cites_docs_that_exist() -> None:
+    this_dir = Path(__file__).parent
+    files = {
+        path
+        for pattern in CITING_FILES
+        for path in ROOT.glob(f"**/{pattern}" if "/" not in pattern else pattern)
+        if not ({".venv", "site", "node_modules", ".git"} & set(path.relative_to(ROOT).parts))
+        and path.parent != this_dir  # these tests spell the patterns out
+    }
+    assert len(files) > 50
+    problems = [
+        problem
+        for path in sorted(files)
+        for problem in citation_problems(path.read_text(), str(path.relative_to(ROOT)))
+    ]
+    assert problems == []
+
+
+def test_a_stale_citation_is_reported() -> None:
+    assert citation_problems('"""Keys (API.md, "Authentication")."""', "a.py") == [
+        "a.py: cites API.md, which lives at ../shared/docs/"
+    ]
+    assert citation_problems('# see the README ("No Such Section")', "b.py") == [
+        'b.py: README has no section "No Such Section"'
+    ]
+    assert citation_problems('# docs/search.md, "Nope"; docs/gone.md ("X")', "c.py") == [
+        'c.py: docs/search.md has no section "Nope"',
+        "c.py: docs/gone.md does not exist",
+    ]
+    assert citation_problems('# ../shared/docs/API.md; docs/search.md, "Synonyms"', "d.py") == []
