@@ -7,7 +7,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from elasticsearch.serializer import OrjsonSerializer
+
+from searchindex.nodes import connection_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -204,14 +205,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 INVENTORY_CACHED_PAGE_SIZES = [int(size) for size in env_list("INVENTORY_CACHED_PAGE_SIZES", "100")]
 
 ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+# One node, or a cluster's nodes separated by commas: all of them go into the client's node pool.
+# django-elasticsearch-dsl registers this client; searchindex/client.py derives every other one.
 ELASTICSEARCH_DSL = {
-    "default": {
-        "hosts": ELASTICSEARCH_URL,
-        "request_timeout": env_int("ELASTICSEARCH_TIMEOUT", 5),
-        # The client's own orjson option: search responses are parsed on every request, and
-        # orjson does that several times faster than the json module.
-        "serializer": OrjsonSerializer(),
-    }
+    "default": connection_settings(ELASTICSEARCH_URL, timeout=env_int("ELASTICSEARCH_TIMEOUT", 5))
 }
 # Bulk writes (rebuild_index, outbox drains) have their own patience: one bulk request can take
 # far longer than a search on a busy node. The rebuild retries a timeout and a 429 this many
@@ -359,6 +356,11 @@ SPECTACULAR_SETTINGS["SERVE_AUTHENTICATION"] = [
     "rest_framework.authentication.SessionAuthentication",
 ]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apikeys.permissions.SchemaAccess"]
+# Who is calling, for per-caller rate limits and Idempotency-Key namespaces (config/caller.py): a
+# function of the request returning the caller's key id, or None to fall back to the address.
+AISLE_CALLER_RESOLVER = "apikeys.caller.caller_id"
+# The model a key's store ids name; apikeys validates them through it without importing it.
+APIKEYS_STORE_MODEL = "inventory.Store"
 
 # Requests carry small JSON bodies; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)

@@ -13,13 +13,15 @@ from config.schema import RETRY_AFTER, error_responses
 from config.throttling import SearchThrottle, SuggestThrottle
 from searchindex import analytics
 from searchindex.documents import MAX_RESULT_WINDOW
-from searchindex.search import ProductSearchQuery, product_search, product_suggest
+from searchindex.queries import ProductSearchQuery
+from searchindex.search import product_search
 from searchindex.serializers import (
     ProductSearchInputSerializer,
     ProductSearchPageSerializer,
     SuggestInputSerializer,
     SuggestOutputSerializer,
 )
+from searchindex.suggest import product_suggest
 
 
 def _present(request: Request) -> QueryDict:

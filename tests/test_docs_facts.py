@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 
-# `path/file.py`: `name`, `Other.name` -- a path, a colon, then names separated by commas.
-FILE_NAMES = re.compile(r"`(?P<path>[\w./-]+)`:\s+(?P<names>`[^`\n]+`(?:,\s+`[^`\n]+`)*)")
+# `path/file.py`: `name`, `Other.name` -- a path (it holds a / or a .), a colon, then names
+# separated by commas.
+FILE_NAMES = re.compile(r"`(?P<path>[\w-]*[/.][\w./-]*)`:\s+(?P<names>`[^`\n]+`(?:,\s+`[^`\n]+`)*)")
 NAME = re.compile(r"`([^`\n]+)`")
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # package.module.name, optionally called: `config.clientip.client_ip()`.

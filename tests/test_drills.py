@@ -36,7 +36,7 @@ from inventory.models import Inventory
 from inventory.services import inventory_set_quantity
 from ordering.models import Order
 from ordering.tasks import SWEEP_GRACE, send_order_confirmation, send_pending_order_confirmations
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS
 from searchindex.drift import index_drift
 from searchindex.models import PendingIndexUpdate
 from searchindex.outbox import outbox_drain

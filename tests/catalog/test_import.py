@@ -17,7 +17,7 @@ from catalog.importing import FieldMapping, catalog_import, mapping_build
 from catalog.models import Category, Product
 from inventory.models import Inventory
 from ordering.models import Order, OrderItem
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS
 from searchindex.models import PendingIndexUpdate
 from tests.factories import CategoryFactory, ProductFactory, StoreFactory
 
