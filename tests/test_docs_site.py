@@ -114,3 +114,49 @@ def test_the_readme_links_into_the_docs_resolve(site: Path) -> None:
             if anchor not in _parse(page).ids:
                 broken.append(f"{link}: no such anchor")
     assert broken == []
+
+
+def test_the_readme_is_a_front_page() -> None:
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200, f"README.md has {len(lines)} lines; move detail into docs/"
+
+
+def benchmark_section_problems(text: str, targets: set[str]) -> list[str]:
+    """Each `## make <target>` section names a Makefile target and dates its history lines."""
+    problems = []
+    sections = re.split(r"(?m)^## ", text)[1:]
+    if not sections:
+        problems.append("no `## make <target>` sections")
+    for section in sections:
+        heading, _, body = section.partition("\n")
+        match = re.fullmatch(r"make ([a-z-]+)", heading.strip())
+        if not match:
+            problems.append(f"'## {heading}' is not '## make <target>'")
+            continue
+        if match[1] not in targets:
+            problems.append(f"'## {heading}': no such Makefile target")
+        if not re.search(r"(?m)^- \d{4}-\d{2}-\d{2}: ", body):
+            problems.append(f"'## {heading}': no dated history line ('- YYYY-MM-DD: ...')")
+    return problems
+
+
+def _make_targets() -> set[str]:
+    return set(re.findall(r"(?m)^([a-z][a-z-]*):", (ROOT / "Makefile").read_text()))
+
+
+def test_each_benchmark_section_is_a_make_target_with_a_dated_history() -> None:
+    text = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert benchmark_section_problems(text, _make_targets()) == []
+
+
+def test_a_benchmark_section_without_history_is_reported() -> None:
+    text = (
+        "# B\n## make bench-x\nfigures\n"
+        "## Notes\n- 2026-12-07: x\n"
+        "## make bench-y\n- 2026-12-07: y\n"
+    )
+    assert benchmark_section_problems(text, {"bench-y"}) == [
+        "'## make bench-x': no such Makefile target",
+        "'## make bench-x': no dated history line ('- YYYY-MM-DD: ...')",
+        "'## Notes' is not '## make <target>'",
+    ]
