@@ -26,6 +26,7 @@ class ProductAdmin(admin.ModelAdmin):
         "category",
         "price",
         "description",
+        "image_url",
         "attributes",
         "popularity",
         "source",

@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logging import CELERY_CHATTER_LOGGERS, celery_chatter_level, level_name
 from searchindex.nodes import connection_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -398,7 +399,12 @@ if PRODUCTION:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+try:
+    LOG_LEVEL = level_name(env_str("LOG_LEVEL", "INFO"))
+    # Celery's per-task and beat's per-send lines (config/logging.py): quiet unless asked for.
+    LOG_LEVEL_CELERY_CHATTER = celery_chatter_level(LOG_LEVEL, env_str("LOG_LEVEL_CELERY", ""))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"LOG_LEVEL / LOG_LEVEL_CELERY: {_error}") from None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -423,6 +429,7 @@ LOGGING = {
         "elasticsearch": {"level": "WARNING"},
         # Failed logins and lockouts are warnings; its start-up banner and routine lines are not.
         "axes": {"level": "WARNING"},
+        **{name: {"level": LOG_LEVEL_CELERY_CHATTER} for name in CELERY_CHATTER_LOGGERS},
     },
 }
 

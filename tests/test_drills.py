@@ -353,6 +353,8 @@ def worker_start(log: Path) -> subprocess.Popen:
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": "INFO",
+        # The drill counts the worker's per-task received/succeeded lines, quiet by default.
+        "LOG_LEVEL_CELERY": "INFO",
     }
     celery = Path(sys.executable).parent / "celery"
     with log.open("w") as out:
