@@ -44,7 +44,7 @@ lint: venv ## ruff (lint + format check) and a check for missing migrations
 	DJANGO_SETTINGS_MODULE=config.settings $(MANAGE) makemigrations --check --dry-run
 
 docs: venv ## Build the docs site into site/ (mkdocs --strict: a broken link or unlisted page fails)
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

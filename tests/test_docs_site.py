@@ -2,12 +2,14 @@
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # A link to a page or an anchor outside the site: http(s) or protocol-relative.
@@ -15,20 +17,62 @@ REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 EXPECTED_PAGES = ("index", "getting-started", "api", "search", "operations", "design", "benchmarks")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(  # noqa: S603 - this interpreter's mkdocs on the repo's own config
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
-        cwd=ROOT,
+def makefile_build_args() -> list[str]:
+    """The arguments `make docs` passes to `mkdocs`, so the tests build exactly as CI does."""
+    recipe = re.search(r"(?m)^docs:.*\n\t(?P<line>.+)$", (ROOT / "Makefile").read_text())
+    assert recipe, "the Makefile has no docs target"
+    args = shlex.split(recipe["line"])
+    return args[[i for i, arg in enumerate(args) if arg.endswith("/mkdocs")][0] + 1 :]
+
+
+def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - this interpreter's mkdocs on a config of ours
+        [sys.executable, "-m", "mkdocs", *makefile_build_args()]
+        + ["--config-file", str(config), "--site-dir", str(site_dir)],
+        cwd=config.parent,
         capture_output=True,
         text=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
         check=False,
         timeout=300,
     )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = mkdocs_build(ROOT / "mkdocs.yml", out)
     assert result.returncode == 0, result.stdout + result.stderr
     return out
+
+
+def test_make_docs_is_strict() -> None:
+    assert makefile_build_args()[:2] == ["build", "--strict"]
+    assert "--quiet" not in makefile_build_args()  # --quiet hides the warnings --strict counts
+
+
+@pytest.mark.parametrize(
+    ("pages", "warning"),
+    [
+        ({"index.md": "[gone](gone.md)"}, "gone.md"),
+        ({"index.md": "[x](other.md#no-such-heading)", "other.md": "# Other"}, "no-such-heading"),
+        ({"index.md": "# Home", "unlisted.md": "# Unlisted"}, "unlisted.md"),
+    ],
+)
+def test_the_build_fails_on_a_broken_link_or_an_unlisted_page(
+    tmp_path: Path, pages: dict[str, str], warning: str
+) -> None:
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in pages.items():
+        (docs / name).write_text(text + "\n")
+    listed = [name for name in pages if name != "unlisted.md"]
+    config.update(docs_dir="docs", nav=[{name: name} for name in listed])
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    result = mkdocs_build(tmp_path / "mkdocs.yml", tmp_path / "site")
+    assert result.returncode != 0
+    assert warning in result.stdout + result.stderr
 
 
 class _Assets(HTMLParser):
