@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "inventory",
     "ordering",
     "searchindex",
+    "searchevents",
     # Demo seed data: depends on every app above, and nothing depends on it.
     "demo",
 ]
@@ -244,6 +245,11 @@ SEARCH_ANALYTICS_QUEUE_SIZE = env_int("SEARCH_ANALYTICS_QUEUE_SIZE", 10000)
 SEARCH_ANALYTICS_BATCH_SIZE = env_int("SEARCH_ANALYTICS_BATCH_SIZE", 500)
 SEARCH_ANALYTICS_FLUSH_SECONDS = float(env_str("SEARCH_ANALYTICS_FLUSH_SECONDS", "1"))
 SEARCH_ANALYTICS_RETENTION_DAYS = env_int("SEARCH_ANALYTICS_RETENTION_DAYS", 30)
+# Search events (searchevents/): clicks, add-to-carts and order conversions, stored in Postgres
+# and shipped to the same data stream; empty URL: SEARCH_ANALYTICS_URL, else ELASTICSEARCH_URL.
+SEARCH_EVENTS_URL = env_str("SEARCH_EVENTS_URL", "")
+# A client event_id is remembered this long (a repeat's query_id is void after 24 h anyway).
+SEARCH_EVENTS_ID_RETENTION_HOURS = env_int("SEARCH_EVENTS_ID_RETENTION_HOURS", 48)
 # Its prune task lives beside the writer, not in a tasks.py autodiscovery would find.
 CELERY_IMPORTS = ["searchindex.analytics"]
 
@@ -278,6 +284,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # The events' retention where Elasticsearch runs no data stream lifecycle (see analytics).
     "searchindex-search-events-prune": {
         "task": "searchindex.search_events_prune",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
+    # Search events and order conversions whose after-commit shipment never ran or failed.
+    "searchevents-sweep": {
+        "task": "searchevents.sweep",
+        "schedule": SEARCHINDEX_SWEEP_SECONDS,
+        "options": {"expires": SEARCHINDEX_SWEEP_SECONDS},
+    },
+    "searchevents-purge-event-ids": {
+        "task": "searchevents.purge_event_ids",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
@@ -322,6 +339,8 @@ REST_FRAMEWORK = {
         # Per caller: a till or storefront backend places a few orders a second at most.
         "orders": env_str("ORDER_THROTTLE_RATE", "120/min"),
         "listings": env_str("LISTING_THROTTLE_RATE", "120/min"),
+        # Counted in events, not requests: a storefront sends a few per search at most.
+        "search_events": env_str("SEARCH_EVENTS_THROTTLE_RATE", "1200/min"),
     },
     # DRF's own reading of X-Forwarded-For stays off (its default, None, trusts the header as
     # sent): client addresses come from config/clientip.py, which honours TRUSTED_PROXIES.

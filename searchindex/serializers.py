@@ -228,6 +228,10 @@ class ProductSearchPageSerializer(serializers.Serializer):
         required=False,
         help_text="Only when `relaxed` is true: the query that produced the results.",
     )
+    query_id = serializers.CharField(
+        help_text="This search's token (page and filters included), valid 24 h for the caller "
+        "who searched: send it back with search events and order lines."
+    )
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
         # Built by hand: DRF's per-field machinery (copying nested fields, one call per value)
@@ -254,9 +258,14 @@ class ProductSearchPageSerializer(serializers.Serializer):
             "did_you_mean": instance["did_you_mean"],
             "relaxed": instance["relaxed"],
             **({"query_used": instance["query_used"]} if instance["relaxed"] else {}),
+            "query_id": instance["query_id"],
         }
 
 
 class SuggestOutputSerializer(serializers.Serializer):
     query = serializers.CharField(help_text="`q` as trimmed.")
     results = serializers.ListField(child=serializers.CharField(), max_length=10)
+    query_id = serializers.CharField(
+        help_text="This suggest request's token, valid 24 h for the caller: send it back with "
+        "search events and order lines."
+    )

@@ -11,6 +11,8 @@ from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
 from config.throttling import SearchThrottle, SuggestThrottle
+from searchevents.issuing import query_id_for_response
+from searchevents.query_ids import Kind
 from searchindex import analytics
 from searchindex.documents import MAX_RESULT_WINDOW
 from searchindex.search import ProductSearchQuery, product_search, product_suggest
@@ -55,13 +57,21 @@ class ProductSearchView(APIView):
         page = paginator.page_requested(request)
         query = ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
         result = product_search(query=query)
-        analytics.search_recorded(request, query, result)
+        query_id = query_id_for_response(
+            request,
+            kind=Kind.SEARCH,
+            product_ids=[hit.id for hit in result.hits],
+            first_position=(page.number - 1) * page.size + 1,
+            query=analytics.normalise_query(query.q),
+        )
+        analytics.search_recorded(request, query, result, search_id=query_id.search_id)
         body = {
             **paginator.page_body(request, page, count=result.count, results=result.hits),
             "facets": result.facets,
             "did_you_mean": result.did_you_mean,
             "relaxed": result.relaxed,
             "query_used": result.query_used,
+            "query_id": query_id.token,
         }
         return Response(ProductSearchPageSerializer(body).data)
 
@@ -96,9 +106,22 @@ class ProductSuggestView(APIView):
         params = SuggestInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
-        analytics.suggest_recorded(request, params.validated_data.get("store_id"), suggestions)
+        query_id = query_id_for_response(
+            request,
+            kind=Kind.SUGGEST,
+            product_ids=[],
+            first_position=1,
+            query=analytics.normalise_query(suggestions.query),
+        )
+        analytics.suggest_recorded(
+            request, params.validated_data.get("store_id"), suggestions, query_id.search_id
+        )
         return Response(
             SuggestOutputSerializer(
-                {"query": suggestions.query, "results": suggestions.titles}
+                {
+                    "query": suggestions.query,
+                    "results": suggestions.titles,
+                    "query_id": query_id.token,
+                }
             ).data
         )
