@@ -1,12 +1,12 @@
 """The hits a `query_id` was answered with, kept in Redis for 24 h so a click can be checked.
 
-One string per search: `<first position>|<id>,<id>,...|<normalised query>`, the product ids in
-the order shown, the first at its absolute position in the whole result list. A page of 20 hits
-is about 150 bytes. Every key expires with the token (24 h); what one caller can make Redis hold
-is bounded by the search and suggest throttles (per caller), and Redis runs with `maxmemory` and
-`volatile-lru`, so under pressure it evicts these (expiring) keys first, never lets them grow
-without end. A search whose hits were evicted only loses its click checks: clicks on it are
-rejected as `product_not_in_results`.
+One string per search: `<first position>|<id>,<id>,...|<store id>|<normalised query>`, the
+product ids in the order shown, the first at its absolute position in the whole result list.
+A page of 20 hits is about 150 bytes. Every key expires with the token (24 h). What one caller
+can make Redis hold is bounded by the search and suggest throttles (per caller), and Redis runs
+with `maxmemory` and `volatile-lru`, so under pressure it evicts these expiring keys first
+instead of growing without end. A search whose hits were evicted only loses its click checks:
+clicks on it are rejected as `product_not_in_results`.
 """
 
 import logging
@@ -30,6 +30,7 @@ class ShownHits:
 
     positions: dict[int, int]
     query: str
+    store_id: int | None
 
 
 def _key(search_id: str) -> str:
@@ -37,11 +38,17 @@ def _key(search_id: str) -> str:
 
 
 def hits_remember(
-    *, search_id: str, product_ids: Sequence[int], first_position: int, query: str
+    *,
+    search_id: str,
+    product_ids: Sequence[int],
+    first_position: int,
+    query: str,
+    store_id: int | None,
 ) -> None:
     """Keep what `search_id` showed for 24 h; a Redis outage only costs its click checks."""
     ids = ",".join(str(product_id) for product_id in product_ids)
-    value = f"{first_position}|{ids}|{query[:MAX_QUERY_CHARS]}"
+    store = "" if store_id is None else str(store_id)
+    value = f"{first_position}|{ids}|{store}|{query[:MAX_QUERY_CHARS]}"
     try:
         get_redis_connection("default").set(_key(search_id), value, ex=VALID_SECONDS)
     except RedisError as exc:
@@ -68,10 +75,12 @@ def hits_shown(search_ids: Sequence[str]) -> dict[str, ShownHits]:
     for search_id, raw in zip(unique, values, strict=True):
         if raw is None:
             continue
-        first, ids, query = raw.decode().split("|", 2)
+        first, ids, store, query = raw.decode().split("|", 3)
         positions = {
             int(product_id): int(first) + offset
             for offset, product_id in enumerate(ids.split(",") if ids else [])
         }
-        shown[search_id] = ShownHits(positions=positions, query=query)
+        shown[search_id] = ShownHits(
+            positions=positions, query=query, store_id=int(store) if store else None
+        )
     return shown

@@ -10,7 +10,13 @@ from searchevents.query_ids import Kind, QueryId, query_id_issue
 
 
 def query_id_for_response(
-    request: Request, *, kind: Kind, product_ids: Sequence[int], first_position: int, query: str
+    request: Request,
+    *,
+    kind: Kind,
+    product_ids: Sequence[int],
+    first_position: int,
+    query: str,
+    store_id: int | None,
 ) -> QueryId:
     """A token bound to this request's caller, with the shown products kept for click checks.
 
@@ -23,5 +29,6 @@ def query_id_for_response(
         product_ids=product_ids,
         first_position=first_position,
         query=query,
+        store_id=store_id,
     )
     return issued

@@ -27,6 +27,7 @@ class PendingSearchEvent(models.Model):
     api_key = models.CharField(max_length=100, null=True, blank=True)
     search_id = models.CharField(max_length=16)  # the query_id's search
     query = models.CharField(max_length=256, blank=True, default="")
+    store_id = models.BigIntegerField(null=True, blank=True)  # the search's store, if any
     product_id = models.BigIntegerField()
     position = models.IntegerField(null=True, blank=True)
     event_id = models.CharField(max_length=64, null=True, blank=True)

@@ -69,11 +69,12 @@ WITH v AS (
     RETURNING doc_id
 )
 INSERT INTO searchevents_pendingsearchevent
-    (doc_id, type, occurred_at, caller, api_key, search_id, query, product_id, position,
-     event_id, attempts)
-SELECT v.doc_id, v.type, %s, %s, %s, v.search_id, COALESCE(q.query, ''), v.product_id,
-       v.position, v.event_id, 0
-FROM v LEFT JOIN unnest(%s::text[], %s::text[]) AS q(search_id, query) USING (search_id)
+    (doc_id, type, occurred_at, caller, api_key, search_id, query, store_id, product_id,
+     position, event_id, attempts)
+SELECT v.doc_id, v.type, %s, %s, %s, v.search_id, COALESCE(q.query, ''), q.store_id,
+       v.product_id, v.position, v.event_id, 0
+FROM v LEFT JOIN unnest(%s::text[], %s::text[], %s::bigint[]) AS q(search_id, query, store_id)
+    USING (search_id)
 WHERE v.event_id IS NULL OR v.doc_id IN (SELECT doc_id FROM fresh)
 RETURNING doc_id
 """
@@ -110,7 +111,7 @@ def events_record(*, caller: str, api_key: str | None, raw_events: Sequence[Any]
     result.rejected.sort(key=lambda rejection: rejection.index)
     if not kept:
         return result
-    queries = {s: hits.query for s, hits in (shown or {}).items()}
+    searches = shown or {}
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -126,8 +127,9 @@ def events_record(*, caller: str, api_key: str | None, raw_events: Sequence[Any]
                 now,
                 caller,
                 api_key,
-                list(queries),
-                list(queries.values()),
+                list(searches),
+                [hits.query for hits in searches.values()],
+                [hits.store_id for hits in searches.values()],
             ],
         )
         result.accepted = len(cursor.fetchall())
@@ -172,7 +174,7 @@ def order_conversions_record(*, order_id: int) -> int:
         order = (
             Order.objects.select_for_update()
             .filter(pk=order_id, conversions_pending=True, status=Order.Status.CONFIRMED)
-            .only("id", "created_at")
+            .only("id", "created_at", "store_id")
             .first()
         )
         if order is None:
@@ -195,6 +197,7 @@ def order_conversions_record(*, order_id: int) -> int:
                     caller=f"order:{order_id}",
                     search_id=_search_id(item.query_id),
                     query=hits.query if (hits := shown.get(_search_id(item.query_id))) else "",
+                    store_id=order.store_id,
                     product_id=item.product_id,
                     position=hits.positions.get(item.product_id) if hits else None,
                     order_id=order_id,

@@ -62,7 +62,7 @@ def event_document(row: PendingSearchEvent) -> dict[str, Any]:
         "product_id": row.product_id,
         "api_key": row.api_key,
     }
-    for name in ("position", "order_id", "quantity"):
+    for name in ("store_id", "position", "order_id", "quantity"):
         if (value := getattr(row, name)) is not None:
             document[name] = value
     return document

@@ -63,6 +63,7 @@ class ProductSearchView(APIView):
             product_ids=[hit.id for hit in result.hits],
             first_position=(page.number - 1) * page.size + 1,
             query=analytics.normalise_query(query.q),
+            store_id=query.store_id,
         )
         analytics.search_recorded(request, query, result, search_id=query_id.search_id)
         body = {
@@ -112,6 +113,7 @@ class ProductSuggestView(APIView):
             product_ids=[],
             first_position=1,
             query=analytics.normalise_query(suggestions.query),
+            store_id=params.validated_data.get("store_id"),
         )
         analytics.suggest_recorded(
             request, params.validated_data.get("store_id"), suggestions, query_id.search_id

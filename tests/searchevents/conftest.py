@@ -7,6 +7,7 @@ from django.db import connection
 from elasticsearch import NotFoundError
 from rest_framework.test import APIClient
 
+from apikeys.models import ApiKey
 from searchevents import shipping
 from tests.apikeys.conftest import keys_required, make_key  # noqa: F401 - fixtures
 from tests.searchindex.conftest import (  # noqa: F401 - fixtures
@@ -21,23 +22,23 @@ SEARCH_URL = "/api/search/products/"
 SUGGEST_URL = "/api/search/suggest/"
 
 
-def stream_emptied(es, stream: str) -> None:
+def stream_emptied(client, stream: str) -> None:
     """Leave `stream` without events: our node cannot delete a data stream, so it is rolled
     over and every older backing index deleted."""
     try:
-        es.indices.resolve_index(name=stream, expand_wildcards="all")
+        client.indices.resolve_index(name=stream, expand_wildcards="all")
     except NotFoundError:
         return
-    es.indices.rollover(alias=stream)
-    backing = es.indices.resolve_index(name=stream, expand_wildcards="all")["data_streams"][0][
+    client.indices.rollover(alias=stream)
+    backing = client.indices.resolve_index(name=stream, expand_wildcards="all")["data_streams"][0][
         "backing_indices"
     ]
     if len(backing) > 1:
-        es.indices.delete(index=",".join(backing[:-1]))
+        client.indices.delete(index=",".join(backing[:-1]))
 
 
 @pytest.fixture
-def stream(settings, es) -> str:
+def stream(settings, es) -> str:  # noqa: F811
     """The analytics data stream for this test database, emptied; events ship into it."""
     name = f"test-events-{connection.settings_dict['NAME'].replace('_', '-')}-search-events"
     settings.SEARCH_ANALYTICS_DATA_STREAM = name
@@ -48,7 +49,7 @@ def stream(settings, es) -> str:
 
 
 @pytest.fixture
-def stream_events(es, stream) -> Callable[..., list[dict]]:
+def stream_events(es, stream) -> Callable[..., list[dict]]:  # noqa: F811
     """Call to read back the shipped events (not searches), oldest first."""
 
     def read(**term: str) -> list[dict]:
@@ -58,6 +59,12 @@ def stream_events(es, stream) -> Callable[..., list[dict]]:
         return [{**hit["_source"], "_id": hit["_id"]} for hit in hits["hits"]["hits"]]
 
     return read
+
+
+def caller_of(client: APIClient) -> str:
+    """The caller (`apikeys.caller.caller`) a key client's requests are made as."""
+    key = client._credentials["HTTP_AUTHORIZATION"].split()[1]
+    return f"key:{ApiKey.objects.get_from_key(key).prefix}"
 
 
 def key_client(key: str) -> APIClient:

@@ -12,7 +12,7 @@ from searchevents.query_ids import Kind, query_id_issue
 from searchevents.services import order_conversions_record
 from searchevents.shipping import events_ship
 from searchevents.tasks import search_events_sweep
-from tests.searchevents.conftest import searched
+from tests.searchevents.conftest import caller_of, searched
 
 
 def place(client, store, lines, **headers):
@@ -96,7 +96,7 @@ def test_an_unusable_query_id_never_fails_the_order_and_is_not_attributed(
     north = catalog.stores["north"]
     milk = catalog.products["Milk"]
     if query_id == "expired":
-        client_caller = _caller_of(storefront)
+        client_caller = caller_of(storefront)
         query_id = query_id_issue(
             caller=client_caller, kind=Kind.SEARCH, issued_at=int(time.time()) - 90_000
         ).token
@@ -134,13 +134,6 @@ def test_a_valid_query_id_is_stored_on_its_line_and_derived_once(storefront, cat
         milk.id,
         1,
     )
-
-
-def _caller_of(client) -> str:
-    from apikeys.models import ApiKey
-
-    key = client._credentials["HTTP_AUTHORIZATION"].split()[1]
-    return f"key:{ApiKey.objects.get_from_key(key).prefix}"
 
 
 @pytest.mark.django_db

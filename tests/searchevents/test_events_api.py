@@ -14,6 +14,7 @@ from tests.apikeys.helpers import assert_error
 from tests.searchevents.conftest import (
     EVENTS_URL,
     SUGGEST_URL,
+    caller_of,
     click,
     post_events,
     searched,
@@ -73,7 +74,7 @@ def test_each_bad_event_is_rejected_with_its_code_and_the_good_ones_kept(
     shown = {hit["id"] for hit in body["results"]}
     not_shown = next(p.id for p in catalog.products.values() if p.id not in shown)
     forged = body["query_id"][:-2] + ("AA" if not body["query_id"].endswith("AA") else "BB")
-    caller = f"key:{storefront._credentials['HTTP_AUTHORIZATION'].split()[1].split('.')[0]}"
+    caller = caller_of(storefront)
     expired = query_id_issue(caller=caller, kind=Kind.SEARCH, issued_at=int(time.time()) - 90_000)
     events = [
         click(body, 0),  # 0: good
