@@ -250,6 +250,8 @@ SEARCH_ANALYTICS_RETENTION_DAYS = env_int("SEARCH_ANALYTICS_RETENTION_DAYS", 30)
 SEARCH_EVENTS_URL = env_str("SEARCH_EVENTS_URL", "")
 # A client event_id is remembered this long (a repeat's query_id is void after 24 h anyway).
 SEARCH_EVENTS_ID_RETENTION_HOURS = env_int("SEARCH_EVENTS_ID_RETENTION_HOURS", 48)
+# A web process asks for a shipment after commit at most this often; the sweep covers the rest.
+SEARCH_EVENTS_SHIP_EVERY_SECONDS = float(env_str("SEARCH_EVENTS_SHIP_EVERY_SECONDS", "1"))
 # Its prune task lives beside the writer, not in a tasks.py autodiscovery would find.
 CELERY_IMPORTS = ["searchindex.analytics"]
 

@@ -24,8 +24,8 @@ from ordering.idempotency import (
 )
 from ordering.limits import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 from ordering.models import Order, OrderItem
+from searchevents.publishing import ship_soon
 from searchevents.query_ids import TokenError, query_id_verify
-from searchevents.tasks import search_events_ship
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def _order_place_locked(
         publish_on_commit(send_order_confirmation, order.pk)
         if attributions:
             # If it never runs, the searchevents sweep finds the order by its pending flag.
-            publish_on_commit(search_events_ship)
+            ship_soon()
     return placement
 
 

@@ -1,21 +1,19 @@
-"""Writes: accept a batch of client events, and record the conversions of confirmed orders."""
+"""Writes: accept a batch of client events, durably, in one INSERT."""
 
 import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.broker import publish_on_commit
-from ordering.models import Order, OrderItem
 from searchevents.hits import HitsUnavailable, ShownHits, hits_shown
 from searchevents.intake import ClientEvent, event_read
-from searchevents.models import AcceptedEventId, EventType, PendingSearchEvent
+from searchevents.models import EventType
+from searchevents.publishing import ship_soon
 
 logger = logging.getLogger(__name__)
 
@@ -134,77 +132,5 @@ def events_record(*, caller: str, api_key: str | None, raw_events: Sequence[Any]
         )
         result.accepted = len(cursor.fetchall())
         if result.accepted:
-            _ship_on_commit()
+            ship_soon()
     return result
-
-
-def _ship_on_commit() -> None:
-    from searchevents.tasks import search_events_ship  # tasks import this module
-
-    publish_on_commit(search_events_ship)
-
-
-def accepted_event_ids_purge(*, older_than: datetime, batch_size: int = 5000) -> int:
-    """Forget client event ids accepted before `older_than`, in short batches; how many went."""
-    purged = 0
-    while True:
-        ids = list(
-            AcceptedEventId.objects.filter(created_at__lt=older_than)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return purged
-        purged += AcceptedEventId.objects.filter(pk__in=ids).delete()[0]
-
-
-def _search_id(token: str) -> str:
-    # Stored only after `query_id_verify` accepted it, so its shape is known.
-    return token.split(".")[1]
-
-
-def order_conversions_record(*, order_id: int) -> int:
-    """Record the conversions of a confirmed order whose lines carry a query_id; how many.
-
-    Once per order whatever calls it (the after-commit task, the sweep, a retry): the order's
-    `conversions_pending` flag is cleared in the transaction that writes the events, under the
-    order's row lock.
-    """
-    with transaction.atomic():
-        order = (
-            Order.objects.select_for_update()
-            .filter(pk=order_id, conversions_pending=True, status=Order.Status.CONFIRMED)
-            .only("id", "created_at", "store_id")
-            .first()
-        )
-        if order is None:
-            return 0
-        items = list(
-            OrderItem.objects.filter(order_id=order_id, query_id__isnull=False).only(
-                "id", "product_id", "quantity_requested", "query_id"
-            )
-        )
-        try:
-            shown = hits_shown([_search_id(item.query_id) for item in items])
-        except HitsUnavailable:
-            shown = {}  # the conversion counts without its query text and position
-        PendingSearchEvent.objects.bulk_create(
-            [
-                PendingSearchEvent(
-                    doc_id="c" + uuid.uuid4().hex,
-                    type=EventType.CONVERSION,
-                    occurred_at=order.created_at,
-                    caller=f"order:{order_id}",
-                    search_id=_search_id(item.query_id),
-                    query=hits.query if (hits := shown.get(_search_id(item.query_id))) else "",
-                    store_id=order.store_id,
-                    product_id=item.product_id,
-                    position=hits.positions.get(item.product_id) if hits else None,
-                    order_id=order_id,
-                    quantity=item.quantity_requested,
-                )
-                for item in items
-            ]
-        )
-        Order.objects.filter(pk=order_id).update(conversions_pending=False)
-    return len(items)

@@ -10,8 +10,9 @@ from django.utils import timezone
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 
+from searchevents.conversions import order_conversions_record
+from searchevents.retention import accepted_event_ids_purge
 from searchevents.selectors import orders_with_pending_conversions
-from searchevents.services import accepted_event_ids_purge, order_conversions_record
 from searchevents.shipping import events_ship
 
 logger = logging.getLogger(__name__)

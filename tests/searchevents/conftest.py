@@ -61,6 +61,12 @@ def stream_events(es, stream) -> Callable[..., list[dict]]:  # noqa: F811
     return read
 
 
+@pytest.fixture(autouse=True)
+def _ship_after_every_commit(settings) -> None:
+    """Every commit asks for its shipment, so a test sees it at once (eager Celery)."""
+    settings.SEARCH_EVENTS_SHIP_EVERY_SECONDS = 0
+
+
 def caller_of(client: APIClient) -> str:
     """The caller (`apikeys.caller.caller`) a key client's requests are made as."""
     key = client._credentials["HTTP_AUTHORIZATION"].split()[1]

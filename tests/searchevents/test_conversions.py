@@ -7,9 +7,9 @@ import pytest
 
 from inventory.models import Inventory
 from ordering.models import Order, OrderItem
+from searchevents.conversions import order_conversions_record
 from searchevents.models import PendingSearchEvent
 from searchevents.query_ids import Kind, query_id_issue
-from searchevents.services import order_conversions_record
 from searchevents.shipping import events_ship
 from searchevents.tasks import search_events_sweep
 from tests.searchevents.conftest import caller_of, searched
