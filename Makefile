@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
+.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics bench-events drill-events fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ lint: venv ## ruff (lint + format check) and a check for missing migrations
 format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench-events: services venv ## Search events accepted/s and p99 (8 clients, batches of 20); hot-SKU orders with vs without query_id
+	$(PY) bench/events.py
+
+drill-events: services venv ## Web SIGKILLed + Elasticsearch unreachable while events and orders flow: nothing lost or doubled
+	$(PY) bench/events_drill.py
 
 fuzz: services venv ## Schema fuzzing, long run: every operation, >= 1,000 cases (FUZZ_MAX_EXAMPLES)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-250} FUZZ_MIN_CASES=$${FUZZ_MIN_CASES:-1000} \

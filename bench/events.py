@@ -178,18 +178,26 @@ def orders_ab(port: int, meter: CpuMeter, rounds: int, seconds: float, clients: 
         }
     ).encode()
     rates: dict[str, list[float]] = {"without": [], "with": []}
+    cpu: dict[str, list[float]] = {"without": [], "with": []}
     errors = 0
     for _ in range(rounds):
         for label, body in (("without", plain), ("with", attributed)):
             figures = order_bench.http_orders(port, meter, [body], clients, seconds)
             rates[label].append(figures["rate"])
+            cpu[label].append(figures["web_cpu_ms"] + figures["db_cpu_ms"])
             errors += figures["errors"]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FILTER (WHERE query_id IS NOT NULL), count(*) FROM ordering_orderitem"
         )
         attributed_lines, lines = cursor.fetchone()
-    return {"rates": rates, "errors": errors, "attributed": attributed_lines, "lines": lines}
+    return {
+        "rates": rates,
+        "cpu": cpu,
+        "errors": errors,
+        "attributed": attributed_lines,
+        "lines": lines,
+    }
 
 
 def main() -> None:
@@ -252,6 +260,7 @@ def main() -> None:
         )
         ab = orders_ab(server.port, meter, args.rounds, args.seconds, 2 if args.smoke else 16)
         without, with_ = (statistics.median(ab["rates"][k]) for k in ("without", "with"))
+        cpu_without, cpu_with = (statistics.median(ab["cpu"][k]) for k in ("without", "with"))
         print(
             "    rounds without: "
             + ", ".join(f"{r:.0f}" for r in ab["rates"]["without"])
@@ -260,6 +269,8 @@ def main() -> None:
             + f" orders/s\n    median without {without:.0f}, with {with_:.0f}:"
             f" with/without {with_ / without:.3f} (target >= 0.95); attributed lines"
             f" {ab['attributed']} of {ab['lines']}; errors {ab['errors']}"
+            f"\n    server CPU per order (web + Postgres), median: without {cpu_without:.2f} ms,"
+            f" with {cpu_with:.2f} ms: with/without {cpu_with / cpu_without:.3f}"
         )
         if ab["errors"]:
             failures.append(f"orders: {ab['errors']} errors")

@@ -1,5 +1,6 @@
 """One client event read: fields checked and query_id verified, or the code it fails with."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,24 @@ def _int(value: Any, *, low: int, high: int) -> int | None:
     return value
 
 
-def event_read(index: int, raw: Any, *, caller: str) -> ClientEvent | str:
+Verify = Callable[[object], QueryId | TokenError]
+
+
+def verifier(caller: str) -> Verify:
+    """`query_id_verify` for `caller`, once per distinct token (a batch's events share few)."""
+    seen: dict[str, QueryId | TokenError] = {}
+
+    def verify(token: object) -> QueryId | TokenError:
+        if not isinstance(token, str):
+            return TokenError.INVALID
+        if token not in seen:
+            seen[token] = query_id_verify(token, caller=caller)
+        return seen[token]
+
+    return verify
+
+
+def event_read(index: int, raw: Any, *, verify: Verify) -> ClientEvent | str:
     """The event at `index` of a request, or the rejection code it gets."""
     if not isinstance(raw, dict):
         return INVALID_EVENT
@@ -56,7 +74,7 @@ def event_read(index: int, raw: Any, *, caller: str) -> ClientEvent | str:
         return INVALID_EVENT
     if "query_id" not in raw:
         return INVALID_EVENT
-    verified = query_id_verify(raw["query_id"], caller=caller)
+    verified = verify(raw["query_id"])
     if isinstance(verified, TokenError):
         return verified.value
     return ClientEvent(

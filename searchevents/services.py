@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from searchevents.hits import HitsUnavailable, ShownHits, hits_shown
-from searchevents.intake import ClientEvent, event_read
+from searchevents.intake import ClientEvent, event_read, verifier
 from searchevents.models import EventType
 from searchevents.publishing import ship_soon
 
@@ -86,8 +86,9 @@ def events_record(*, caller: str, api_key: str | None, raw_events: Sequence[Any]
     """
     result = EventsRecorded()
     events: list[ClientEvent] = []
+    verify = verifier(caller)
     for index, raw in enumerate(raw_events):
-        read = event_read(index, raw, caller=caller)
+        read = event_read(index, raw, verify=verify)
         if isinstance(read, str):
             result.rejected.append(Rejection(index, read))
         else:
