@@ -1,12 +1,13 @@
 """The API key: the library's hashed, revocable, expiring key, plus scopes and a store list."""
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
 from apikeys.scopes import Scope
-from inventory.models import Store
 
 
 class ApiKey(AbstractAPIKey):
@@ -38,8 +39,9 @@ class ApiKey(AbstractAPIKey):
 
     def clean(self) -> None:
         super().clean()
+        store = apps.get_model(settings.APIKEYS_STORE_MODEL)
         unknown = set(self.store_ids or []) - set(
-            Store.objects.filter(id__in=self.store_ids or []).values_list("id", flat=True)
+            store.objects.filter(id__in=self.store_ids or []).values_list("id", flat=True)
         )
         if unknown:
             raise ValidationError(

@@ -86,6 +86,14 @@ class ApiKeyPolicy(permissions.BasePermission):
     `WWW-Authenticate: Api-Key`); with a key, 403 `PermissionDenied` with `self.message`.
     """
 
+    def schema_error_statuses(self, view: Any) -> list[int]:
+        """For config.schema's AutoSchema: what this policy can answer for the view."""
+        return key_error_statuses(view)
+
+    def schema_description(self, view: Any) -> str | None:
+        """For config.schema's AutoSchema: the sentence on the key the view needs."""
+        return policy_description(view)
+
     def has_permission(self, request: Request, view: "APIView") -> bool:
         scope = required_scope(view)
         if scope == PUBLIC:

@@ -66,11 +66,10 @@ import django  # noqa: E402 - settings come from the environment set just above
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from elasticsearch.dsl.connections import connections  # noqa: E402
 
 from inventory.models import Store  # noqa: E402
 from searchindex import analytics  # noqa: E402
-from searchindex.documents import ALIAS  # noqa: E402
+from searchindex.client import ALIAS, admin_client  # noqa: E402
 
 MODES = {
     "off": {"SEARCH_ANALYTICS_ENABLED": "false"},
@@ -85,7 +84,7 @@ def say(message: str) -> None:
 
 
 def es():
-    return connections.get_connection().options(request_timeout=120)
+    return admin_client(timeout=120)
 
 
 def stream_empty() -> None:

@@ -512,13 +512,12 @@ def api_get(port: int, path: str, params: dict[str, str]) -> bytes:
 
 def visible_titles(titles: list[str]) -> set[str]:
     """Which of `titles` a search on the products alias finds now."""
-    from elasticsearch.dsl.connections import connections
 
-    from searchindex.documents import ALIAS
+    from searchindex.client import ALIAS, es_client
 
     if not titles:
         return set()
-    hits = connections.get_connection().search(
+    hits = es_client().search(
         index=ALIAS,
         query={"terms": {"title.raw": [title.lower() for title in titles]}},
         source=["title"],

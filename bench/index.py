@@ -67,10 +67,11 @@ import django  # noqa: E402 - settings come from the environment set just above
 
 django.setup()
 
-from elasticsearch.dsl.connections import connections  # noqa: E402
 from elasticsearch.helpers import parallel_bulk  # noqa: E402
 
-from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
+from searchindex.client import ALIAS  # noqa: E402
+from searchindex.client import es_client as registered_client  # noqa: E402
+from searchindex.documents import ProductDocument, products_for_indexing  # noqa: E402
 from searchindex.models import PendingIndexUpdate  # noqa: E402
 from searchindex.rebuild import (  # noqa: E402
     REBUILD_CHUNK,
@@ -86,7 +87,7 @@ def say(message: str) -> None:
 
 
 def es_client():
-    return connections.get_connection()
+    return registered_client()
 
 
 # --- data ------------------------------------------------------------------------------------

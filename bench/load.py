@@ -198,11 +198,11 @@ def stock_invariant(initial: dict) -> tuple[int, int]:
 
 def index_drift() -> int:
     """Products whose indexed availability differs from Postgres (or are missing/extra)."""
-    from elasticsearch.dsl.connections import connections
 
-    from searchindex.documents import ALIAS, products_for_indexing
+    from searchindex.client import ALIAS, es_client
+    from searchindex.documents import products_for_indexing
 
-    es = connections.get_connection()
+    es = es_client()
     es.indices.refresh(index=ALIAS)
     indexed = {}
     for hit in es.options(request_timeout=30).search(

@@ -125,7 +125,8 @@ def catalogue_import(path: Path) -> str:
 def aisle_rankings(queries: Sequence[str], sku_of: Mapping[int, str]) -> Rankings:
     """Each query as GET /api/search/products/?q=...&page_size=10 runs it: the view's input
     serializer, then `product_search` with the query object the view builds."""
-    from searchindex.search import ProductSearchQuery, product_search
+    from searchindex.queries import ProductSearchQuery
+    from searchindex.search import product_search
     from searchindex.serializers import ProductSearchInputSerializer
 
     rankings: Rankings = {}
@@ -254,12 +255,11 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from elasticsearch.dsl.connections import connections
 
     from catalog.models import Product
-    from searchindex.documents import ALIAS
+    from searchindex.client import ALIAS, admin_client
 
-    es = connections.get_connection().options(request_timeout=300)
+    es = admin_client(timeout=300)
     judgments = load_judgments(data / JUDGMENTS)
     queries = load_queries(data / QUERIES)
     say(

@@ -92,11 +92,10 @@ django.setup()
 
 import psycopg  # noqa: E402
 from django.db import connections  # noqa: E402
-from elasticsearch.dsl.connections import connections as es_connections  # noqa: E402
 
 from catalog.models import Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
-from searchindex.documents import ALIAS  # noqa: E402
+from searchindex.client import ALIAS, admin_client  # noqa: E402
 from searchindex.rebuild import index_rebuild  # noqa: E402
 
 
@@ -105,7 +104,7 @@ def say(message: str) -> None:
 
 
 def es_client():
-    return es_connections.get_connection().options(request_timeout=300)
+    return admin_client(timeout=300)
 
 
 # --- what one size measured ------------------------------------------------------------------

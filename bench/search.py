@@ -85,28 +85,29 @@ import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from elasticsearch.dsl.connections import connections  # noqa: E402
 
 from catalog.models import Category, Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
 from searchindex.cache import catalog_version_bump  # noqa: E402
-from searchindex.documents import ALIAS, ProductDocument, products_for_indexing  # noqa: E402
-from searchindex.rebuild import index_create  # noqa: E402
-from searchindex.search import (  # noqa: E402
-    SEARCH_FILTER_PATH,
-    SUGGEST_FILTER_PATH,
+from searchindex.client import ALIAS, admin_client  # noqa: E402
+from searchindex.documents import ProductDocument, products_for_indexing  # noqa: E402
+from searchindex.queries import (  # noqa: E402
     SUGGEST_SIZE,
     ProductSearchQuery,
-    _completion_options,
-    _query_hits,
-    _suggest_titles,
-    product_search,
     product_search_body,
     product_suggest_body,
     store_suggest_body,
     suggest_edits,
 )
+from searchindex.rebuild import index_create  # noqa: E402
+from searchindex.search import SEARCH_FILTER_PATH, product_search  # noqa: E402
 from searchindex.selectors import category_ids_matching  # noqa: E402
+from searchindex.suggest import (  # noqa: E402
+    SUGGEST_FILTER_PATH,
+    _completion_options,
+    _query_hits,
+    _suggest_titles,
+)
 
 
 def say(message: str) -> None:
@@ -117,7 +118,7 @@ def say(message: str) -> None:
 
 
 def es_client():
-    return connections.get_connection().options(request_timeout=300)
+    return admin_client(timeout=300)
 
 
 def index_build() -> float:

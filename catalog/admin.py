@@ -1,9 +1,8 @@
-"""Admin for categories and products, with each product's stock inline."""
+"""Admin for categories and products (inventory/admin.py adds each product's stock inline)."""
 
 from django.contrib import admin
 
 from catalog.models import Category, Product
-from inventory.models import Inventory
 
 
 @admin.register(Category)
@@ -11,14 +10,6 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-class ProductInventoryInline(admin.TabularInline):
-    model = Inventory
-    extra = 0
-    autocomplete_fields = ["store"]
-    fields = ["store", "quantity", "updated_at"]
-    readonly_fields = ["updated_at"]
 
 
 @admin.register(Product)
@@ -35,6 +26,7 @@ class ProductAdmin(admin.ModelAdmin):
         "category",
         "price",
         "description",
+        "image_url",
         "attributes",
         "popularity",
         "source",
@@ -44,5 +36,4 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ["updated_at"]
     autocomplete_fields = ["category"]
     date_hierarchy = "created_at"
-    inlines = [ProductInventoryInline]
     show_full_result_count = False

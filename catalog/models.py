@@ -2,9 +2,14 @@
 
 from decimal import Decimal
 
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+# Storefronts put the image URL straight into an <img src>: only absolute web URLs, so neither a
+# relative path nor a `javascript:`/`data:` URL ever reaches one.
+image_url_validator = URLValidator(schemes=["http", "https"])
 
 
 class Category(models.Model):
@@ -45,6 +50,15 @@ class Product(models.Model):
     # Which import the product came from ("" for products made here); `--delete-missing` only
     # ever removes products of the source it imports.
     source = models.CharField(max_length=100, blank=True, default="", db_default="")
+    # The product's picture for storefronts ("" when there is none). A CharField with the URL
+    # validator rather than a URLField, whose form would prepend a scheme to a bare host.
+    image_url = models.CharField(
+        max_length=2048,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[image_url_validator],
+    )
 
     class Meta:
         ordering = ["id"]

@@ -21,7 +21,8 @@ response points at the one `ErrorEnvelope` component. A throttled view also list
 
 What the shared plumbing itself answers is added by `AutoSchema` without asking: paginated
 lists get 400/404 (config/pagination.py), operations with a JSON body 400/413/415, and views
-behind an API key scope 401 (with `WWW-Authenticate`) and 403 (apikeys/permissions.py).
+behind an API key scope 401 (with `WWW-Authenticate`) and 403, as their permission classes say
+(`schema_error_statuses`, `schema_description`: apikeys/permissions.py).
 """
 
 from typing import Any
@@ -30,8 +31,6 @@ from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-
-from apikeys.permissions import key_error_statuses, policy_description
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Invalid input (`validation_error`, `malformed_request`, ...); nothing was changed.",
@@ -106,7 +105,7 @@ class AutoSchema(openapi.AutoSchema):
             implied += [400, 404]  # a non-integer page/page_size; a page past the end
         if self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None:
             implied += [400, 413, 415]  # malformed JSON; RequestSizeLimitMiddleware; not JSON
-        implied += key_error_statuses(self.view)  # no, bad or revoked key; wrong scope or store
+        implied += self._key_error_statuses()  # no, bad or revoked key; wrong scope or store
         if self._throttled():
             implied.append(429)
         for status, response in error_responses(*implied).items():
@@ -118,16 +117,38 @@ class AutoSchema(openapi.AutoSchema):
 
     def get_description(self) -> str:
         description = super().get_description() or ""
-        policy = policy_description(self.view)
+        policies = [
+            text
+            for describe in self._permission_hooks("schema_description")
+            if (text := describe(self.view))
+        ]
+        policy = " ".join(policies)
         return f"{description}\n\n{policy}".strip() if policy else description
 
     def get_override_parameters(self) -> list:
         parameters = super().get_override_parameters()
-        if 401 in key_error_statuses(self.view):
+        if 401 in self._key_error_statuses():
             parameters = [*parameters, WWW_AUTHENTICATE]
         if self._throttled() and RETRY_AFTER not in parameters:
             parameters = [*parameters, RETRY_AFTER]
         return parameters
+
+    def _permission_hooks(self, name: str) -> list[Any]:
+        # The permission classes describe themselves (apikeys.permissions.ApiKeyPolicy does), so
+        # the schema learns the key policy without config importing apikeys.
+        return [
+            getattr(permission, name)
+            for permission in self.view.get_permissions()
+            if hasattr(permission, name)
+        ]
+
+    def _key_error_statuses(self) -> list[int]:
+        """The statuses the view's permissions can answer (no, bad or revoked key; scope)."""
+        return [
+            code
+            for statuses in self._permission_hooks("schema_error_statuses")
+            for code in statuses(self.view)
+        ]
 
     def _throttled(self) -> bool:
         return bool(getattr(self.view, "throttle_classes", None))

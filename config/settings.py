@@ -7,7 +7,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from elasticsearch.serializer import OrjsonSerializer
+
+from config.logging import CELERY_CHATTER_LOGGERS, celery_chatter_level, level_name
+from searchindex.nodes import connection_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -205,14 +207,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 INVENTORY_CACHED_PAGE_SIZES = [int(size) for size in env_list("INVENTORY_CACHED_PAGE_SIZES", "100")]
 
 ELASTICSEARCH_URL = env_str("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
+# One node, or a cluster's nodes separated by commas: all of them go into the client's node pool.
+# django-elasticsearch-dsl registers this client; searchindex/client.py derives every other one.
 ELASTICSEARCH_DSL = {
-    "default": {
-        "hosts": ELASTICSEARCH_URL,
-        "request_timeout": env_int("ELASTICSEARCH_TIMEOUT", 5),
-        # The client's own orjson option: search responses are parsed on every request, and
-        # orjson does that several times faster than the json module.
-        "serializer": OrjsonSerializer(),
-    }
+    "default": connection_settings(ELASTICSEARCH_URL, timeout=env_int("ELASTICSEARCH_TIMEOUT", 5))
 }
 # Bulk writes (rebuild_index, outbox drains) have their own patience: one bulk request can take
 # far longer than a search on a busy node. The rebuild retries a timeout and a 429 this many
@@ -380,6 +378,11 @@ SPECTACULAR_SETTINGS["SERVE_AUTHENTICATION"] = [
     "rest_framework.authentication.SessionAuthentication",
 ]
 SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["apikeys.permissions.SchemaAccess"]
+# Who is calling, for per-caller rate limits and Idempotency-Key namespaces (config/caller.py): a
+# function of the request returning the caller's key id, or None to fall back to the address.
+AISLE_CALLER_RESOLVER = "apikeys.caller.caller_id"
+# The model a key's store ids name; apikeys validates them through it without importing it.
+APIKEYS_STORE_MODEL = "inventory.Store"
 
 # Requests carry small JSON bodies; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
@@ -417,7 +420,12 @@ if PRODUCTION:
     SESSION_COOKIE_HTTPONLY = True
     X_FRAME_OPTIONS = "DENY"
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+try:
+    LOG_LEVEL = level_name(env_str("LOG_LEVEL", "INFO"))
+    # Celery's per-task and beat's per-send lines (config/logging.py): quiet unless asked for.
+    LOG_LEVEL_CELERY_CHATTER = celery_chatter_level(LOG_LEVEL, env_str("LOG_LEVEL_CELERY", ""))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"LOG_LEVEL / LOG_LEVEL_CELERY: {_error}") from None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -442,6 +450,7 @@ LOGGING = {
         "elasticsearch": {"level": "WARNING"},
         # Failed logins and lockouts are warnings; its start-up banner and routine lines are not.
         "axes": {"level": "WARNING"},
+        **{name: {"level": LOG_LEVEL_CELERY_CHATTER} for name in CELERY_CHATTER_LOGGERS},
     },
 }
 

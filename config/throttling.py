@@ -13,7 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from apikeys.caller import caller
+from config.caller import caller
 
 logger = logging.getLogger(__name__)
 

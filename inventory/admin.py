@@ -1,7 +1,8 @@
-"""Admin for stores and stock, with each store's stock inline."""
+"""Admin for stores and stock, with stock inline on each store and on each product."""
 
 from django.contrib import admin
 
+from catalog.admin import ProductAdmin
 from inventory.models import Inventory, Store
 
 
@@ -29,3 +30,16 @@ class InventoryAdmin(admin.ModelAdmin):
     search_fields = ["product__title", "store__name"]
     autocomplete_fields = ["product", "store"]
     show_full_result_count = False
+
+
+class ProductInventoryInline(admin.TabularInline):
+    model = Inventory
+    extra = 0
+    autocomplete_fields = ["store"]
+    fields = ["store", "quantity", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+
+# Stock belongs to this app, so it puts its own inline on the catalog's product page: catalog
+# knows nothing of inventory.
+ProductAdmin.inlines = [*ProductAdmin.inlines, ProductInventoryInline]

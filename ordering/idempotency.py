@@ -9,17 +9,12 @@ after a product is renamed. Which records a key matches is said once, by `Idempo
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from rest_framework import status
 
 from ordering.exceptions import IdempotencyConflict
 from ordering.models import IdempotencyRecord, Order
-from ordering.serializers import OrderOutputSerializer
-
-if TYPE_CHECKING:
-    from ordering.services import OrderPlacement
 
 
 @dataclass(frozen=True)
@@ -39,7 +34,10 @@ class IdempotencyKey:
 
 @dataclass(frozen=True)
 class PlacementResponse:
-    """The answer to a placement: what the view sends, and what a key records and replays."""
+    """The answer to a placement: what the view sends, and what a key records and replays.
+
+    Rendered by the service (`ordering.services.placement_response`); stored here as given.
+    """
 
     status_code: int
     body: dict[str, Any]
@@ -51,13 +49,6 @@ class Replay:
 
     order: Order
     response: PlacementResponse
-
-
-def placement_response(placement: "OrderPlacement") -> PlacementResponse:
-    """The response to a placement that was not a replay: 201 and the order."""
-    return PlacementResponse(
-        status_code=status.HTTP_201_CREATED, body=dict(OrderOutputSerializer(placement).data)
-    )
 
 
 def idempotency_replay(*, key: IdempotencyKey, request_hash: str) -> Replay | None:

@@ -89,7 +89,7 @@ class IdempotencyRecord(models.Model):
     waits for the first transaction and then fails, and its request answers with this response.
     """
 
-    # Whose key it is (`apikeys.caller.caller`: the API key, or the client address without one):
+    # Whose key it is (`config.caller.caller`: the API key, or the client address without one):
     # keys are a namespace per caller, so another caller's key is simply a new key.
     caller = models.CharField(max_length=MAX_CALLER_LENGTH, default="", db_default="")
     key = models.CharField(max_length=MAX_IDEMPOTENCY_KEY_LENGTH)

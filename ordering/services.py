@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework import status
 
 from catalog.models import Product
 from config.broker import publish_on_commit
@@ -20,10 +21,10 @@ from ordering.idempotency import (
     idempotency_claim,
     idempotency_record,
     idempotency_replay,
-    placement_response,
 )
 from ordering.limits import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 from ordering.models import Order, OrderItem
+from ordering.serializers import OrderOutputSerializer
 from searchevents.publishing import ship_soon
 from searchevents.query_ids import TokenError, query_id_verify
 
@@ -60,6 +61,13 @@ class OrderPlacement:
     @property
     def total_items(self) -> int:
         return sum(line.quantity_requested for line in self.lines)
+
+
+def placement_response(placement: OrderPlacement) -> PlacementResponse:
+    """The response to a placement that was not a replay: 201 and the order."""
+    return PlacementResponse(
+        status_code=status.HTTP_201_CREATED, body=dict(OrderOutputSerializer(placement).data)
+    )
 
 
 def _lines_check(lines: Sequence[OrderLine]) -> None:

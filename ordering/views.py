@@ -6,14 +6,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apikeys.caller import caller
 from apikeys.scopes import Scope
+from config.caller import caller
 from config.errors import InvalidParameters
 from config.pagination import page_size_pagination
 from config.schema import error_responses
 from config.throttling import ListingThrottle, OrderPlaceThrottle
 from inventory.selectors import store_check_exists
-from ordering.idempotency import IdempotencyKey, placement_response
+from ordering.idempotency import IdempotencyKey
 from ordering.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 from ordering.selectors import store_order_list
 from ordering.serializers import (
@@ -21,7 +21,7 @@ from ordering.serializers import (
     OrderPlaceInputSerializer,
     StoreOrderRowOutputSerializer,
 )
-from ordering.services import OrderLine, order_place
+from ordering.services import OrderLine, order_place, placement_response
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

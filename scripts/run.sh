@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${AISLE_PORT:-8000}"
+LOG_LEVEL="${LOG_LEVEL:-INFO}"
+export LOG_LEVEL
 BIN=.venv/bin
 CACHE="${AISLE_CACHE:-/var/cache/aisle}"
 STATE="$CACHE/run"
@@ -90,10 +92,12 @@ trap stop INT TERM EXIT
 "${run_as[@]}" "${run_env[@]}" "$PY" -m gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" \
   --workers "${WEB_CONCURRENCY:-3}" --timeout 30 &
 pids+=($!)
-"${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config worker --loglevel INFO \
+# Celery's per-task and beat's per-send lines are off at the default level (config/logging.py):
+# LOG_LEVEL=DEBUG, or LOG_LEVEL_CELERY=INFO for those lines alone, brings them back.
+"${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config worker --loglevel "$LOG_LEVEL" \
   --concurrency "${CELERY_CONCURRENCY:-2}" &
 pids+=($!)
-"${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config beat --loglevel INFO \
+"${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config beat --loglevel "$LOG_LEVEL" \
   --schedule "$STATE/celerybeat-schedule" &
 pids+=($!)
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from rest_framework.request import Request
 
-from apikeys.caller import caller
+from config.caller import caller
 from searchevents.hits import hits_remember
 from searchevents.query_ids import Kind, QueryId, query_id_issue
 

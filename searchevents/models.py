@@ -22,7 +22,7 @@ class PendingSearchEvent(models.Model):
     doc_id = models.CharField(max_length=40, unique=True)
     type = models.CharField(max_length=16, choices=EventType.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
-    # Who sent it (`apikeys.caller.caller`) and the key's name, as search analytics records it.
+    # Who sent it (`config.caller.caller`) and the key's name, as search analytics records it.
     caller = models.CharField(max_length=64)
     api_key = models.CharField(max_length=100, null=True, blank=True)
     search_id = models.CharField(max_length=16)  # the query_id's search

@@ -1,7 +1,8 @@
 """Asking for a shipment after commit, at most once a second per process.
 
 A shipment takes every pending row, so one per second carries any rate of events; the rows are
-durable, and the beat sweep ships whatever a skipped or lost publish left behind.
+durable, and the beat sweep ships whatever a skipped or lost publish left behind. The task is
+named, not imported: placing an order never loads the shipper (nor the search index under it).
 """
 
 import time
@@ -9,7 +10,9 @@ import time
 from django.conf import settings
 
 from config.broker import publish_on_commit
-from searchevents.tasks import search_events_ship
+from config.celery import app
+
+SHIP_TASK = "searchevents.ship"
 
 _last_publish = 0.0
 
@@ -22,4 +25,4 @@ def ship_soon() -> None:
     if now - _last_publish < settings.SEARCH_EVENTS_SHIP_EVERY_SECONDS:
         return
     _last_publish = now
-    publish_on_commit(search_events_ship)
+    publish_on_commit(app.signature(SHIP_TASK))

@@ -85,7 +85,7 @@ def _mac(body: str, secret: str) -> str:
 
 
 def query_id_issue(*, caller: str, kind: Kind, issued_at: int | None = None) -> QueryId:
-    """A new token for a search by `caller` (`apikeys.caller.caller`); `issued_at` for tests."""
+    """A new token for a search by `caller` (`config.caller.caller`); `issued_at` for tests."""
     issued = int(time.time()) if issued_at is None else issued_at
     search_id = kind + secrets.token_urlsafe(9)  # 9 bytes: 12 characters
     secret = settings.SECRET_KEY

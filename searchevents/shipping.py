@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from searchevents.models import PendingSearchEvent
 from searchindex import analytics
+from searchindex.client import sink_client
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ def events_url() -> str:
 def _client() -> Elasticsearch:
     url = events_url()
     if url not in _clients:
-        _clients[url] = Elasticsearch(url, request_timeout=10, max_retries=0)
+        # Every node of the sink's list; a refused connection moves on. A timed-out shipment is
+        # retried whole by the next run: fixed `_id`s make that safe.
+        _clients[url] = sink_client(url, timeout=10)
     return _clients[url]
 
 

@@ -6,9 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apikeys.caller import caller
 from apikeys.permissions import request_key
 from apikeys.scopes import Scope
+from config.caller import caller
 from config.errors import RequestTooLarge
 from config.schema import RETRY_AFTER, error_responses
 from config.throttling import SearchEventsThrottle

@@ -1,21 +1,14 @@
 """Index settings: analyzers for stemmed, accent-folded text, joined word pairs and synonyms."""
 
+from collections.abc import Sequence
 from typing import Any
 
-from django.apps import apps
+SYNONYM_FILTER = "aisle_synonyms"
 
 
-def synonyms() -> list[str]:
-    """The enabled Synonym rows as Solr lines, read each time an index is created.
-
-    documents.py builds its class-level settings while apps load, before a database can be read:
-    there the list is empty, and `rebuild.index_create` puts the rows in.
-    """
-    if not apps.ready:
-        return []
-    from searchindex.synonyms import synonym_rules  # it needs the models, loaded by now
-
-    return synonym_rules()
+def synonym_filter(rules: Sequence[str]) -> dict[str, Any]:
+    """The search-time synonym filter with its rules inline, as Solr lines."""
+    return {"type": "synonym_graph", "synonyms": list(rules)}
 
 
 def _joined_pairs(*, with_words: bool) -> dict[str, Any]:
@@ -28,8 +21,11 @@ def _joined_pairs(*, with_words: bool) -> dict[str, Any]:
     }
 
 
-def analysis_settings() -> dict[str, Any]:
-    """Filters and analyzers; the names are analysis-common's, which our ES plugin also provides."""
+def analysis_settings(*, synonym_rules: Sequence[str]) -> dict[str, Any]:
+    """Filters and analyzers; the names are analysis-common's, which our ES plugin also provides.
+
+    A pure function of its input: the caller reads the synonym rules (searchindex/synonyms.py).
+    """
     folding = ["lowercase", "asciifolding"]
     return {
         "filter": {
@@ -37,7 +33,7 @@ def analysis_settings() -> dict[str, Any]:
             "aisle_possessive": {"type": "stemmer", "language": "possessive_english"},
             # light_english (KStem) stems plurals without mangling brand names the way Porter does.
             "aisle_stemmer": {"type": "stemmer", "language": "light_english"},
-            "aisle_synonyms": {"type": "synonym_graph", "synonyms": synonyms()},
+            SYNONYM_FILTER: synonym_filter(synonym_rules),
             # Adjacent words joined ("t shirt" -> "tshirt"): compounds are written apart or
             # together, and a shopper rarely writes them the way the catalogue does.
             "aisle_join_pairs": _joined_pairs(with_words=False),

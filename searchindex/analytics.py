@@ -14,6 +14,8 @@ from celery import shared_task
 from django.conf import settings
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from searchindex.client import sink_client
+
 logger = logging.getLogger(__name__)
 
 STREAM = "aisle-search-events"
@@ -195,8 +197,8 @@ class EventWriter:
         self.max_queue = max_queue
         self.batch_size = batch_size
         self.interval = interval
-        # No retries: a dead sink costs one refused connection per batch, then the batch is gone.
-        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=0)
+        # A dead sink costs one refused connection per node per batch, then the batch is gone.
+        self.client = sink_client(url, timeout=timeout)
         self.written = 0
         self.dropped = 0
         self._template_ready = False

@@ -26,7 +26,7 @@ class SearchindexConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from searchindex.models import Synonym
-        from searchindex.synonyms import synonyms_changed
+        from searchindex.signals import on_synonym_changed
 
-        post_save.connect(synonyms_changed, sender=Synonym, dispatch_uid="synonyms-save")
-        post_delete.connect(synonyms_changed, sender=Synonym, dispatch_uid="synonyms-delete")
+        post_save.connect(on_synonym_changed, sender=Synonym, dispatch_uid="synonyms-save")
+        post_delete.connect(on_synonym_changed, sender=Synonym, dispatch_uid="synonyms-delete")

@@ -11,8 +11,8 @@ from django_elasticsearch_dsl.registries import registry
 from catalog.models import Category, Product
 from inventory.models import Inventory
 from searchindex.analysis import analysis_settings
+from searchindex.client import ALIAS
 
-ALIAS = f"{settings.ELASTICSEARCH_INDEX_PREFIX}products"
 # The deepest hit a search can page to (from + size): deeper pages would need search_after.
 MAX_RESULT_WINDOW = 10_000
 
@@ -129,7 +129,9 @@ class ProductDocument(Document):
             "number_of_replicas": settings.ELASTICSEARCH_REPLICAS,
             "refresh_interval": settings.ELASTICSEARCH_REFRESH_INTERVAL,
             "max_result_window": MAX_RESULT_WINDOW,
-            "analysis": analysis_settings(),
+            # No rules yet: this is read while apps load, before the database can be; the index
+            # a rebuild creates carries the enabled rows (rebuild.index_create).
+            "analysis": analysis_settings(synonym_rules=()),
         }
 
     class Django:

@@ -10,10 +10,10 @@ from elasticsearch.helpers import scan
 from elasticsearch.serializer import JsonSerializer
 
 from catalog.models import Product
+from searchindex.client import ALIAS, alias_indices, es_client
 from searchindex.compat import batched
-from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
+from searchindex.documents import ProductDocument, products_for_indexing
 from searchindex.models import PendingIndexUpdate
-from searchindex.rebuild import alias_indices, es_client
 
 
 @dataclass

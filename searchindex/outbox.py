@@ -10,14 +10,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django_elasticsearch_dsl.signals import post_index
-from elasticsearch.dsl.connections import connections as es_connections
 from elasticsearch.helpers import bulk
 
 from catalog.models import Product
-from config.broker import publish_on_commit
 from searchindex.cache import catalog_version_bump
+from searchindex.client import ALIAS, drain_client
 from searchindex.compat import batched
-from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
+from searchindex.documents import ProductDocument, products_for_indexing
 from searchindex.locks import DRAIN_LOCK, REBUILD_RUNNING_SQL, advisory_lock
 from searchindex.models import IndexRebuild, IndexRebuildJournal, PendingIndexUpdate
 
@@ -36,10 +35,11 @@ _ERROR_TEXT_LIMIT = 1_000
 
 
 def outbox_record(*, model: str, pks: Iterable[int]) -> int:
-    """Record that these objects changed, in the caller's transaction; drain once it commits.
+    """Record that these objects changed, in the caller's transaction; returns how many.
 
     Never talks to Elasticsearch or the broker, so it cannot fail for their sake, and a rolled-back
-    transaction takes its rows with it.
+    transaction takes its rows with it. The caller enqueues the drain for after the commit
+    (`searchindex.tasks.drain_after_commit`).
     """
     if model not in TRACKED_MODELS:
         raise ValueError(f"{model!r} is not indexed; expected one of {TRACKED_MODELS}")
@@ -59,18 +59,7 @@ def outbox_record(*, model: str, pks: Iterable[int]) -> int:
     with connection.cursor() as cursor:
         for chunk in batched(unique, _UPSERT_CHUNK):
             cursor.execute(sql, [model, chunk])
-    drain_after_commit()
     return len(unique)
-
-
-def drain_after_commit() -> None:
-    """Enqueue one drain when the current transaction commits (once, however many changes).
-
-    If the broker is down, the beat sweep (or the next successful enqueue) drains the rows.
-    """
-    from searchindex.tasks import drain_pending  # tasks import this module
-
-    publish_on_commit(drain_pending)
 
 
 # --- draining -------------------------------------------------------------------------------
@@ -237,10 +226,8 @@ def documents_apply(
             yield {"_op_type": "delete", "_index": index, "_id": pk}
 
     extra = {"require_alias": True} if require_alias else {}
-    # The bulk timeout, not the search client's 5 s, which a busy node can exceed on a batch.
-    client = es_connections.get_connection().options(
-        request_timeout=settings.ELASTICSEARCH_BULK_TIMEOUT
-    )
+    # The bulk timeout, not the search client's, which a busy node can exceed on a batch.
+    client = drain_client()
     sent = actions()
     response = bulk(
         client,

@@ -8,7 +8,6 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -16,25 +15,28 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from elastic_transport import ConnectionTimeout, TransportError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError
-from elasticsearch.dsl.connections import connections as es_connections
+from elasticsearch import ApiError, Elasticsearch
 from elasticsearch.exceptions import GeneralAvailabilityWarning
 from elasticsearch.helpers import streaming_bulk
 
 from searchindex.analysis import analysis_settings
 from searchindex.cache import catalog_version_bump
+from searchindex.client import (
+    ALIAS,
+    alias_indices,
+    alias_swap,
+    bulk_client,
+    es_client,
+    index_name_new,
+)
 from searchindex.compat import batched
-from searchindex.documents import ALIAS, ProductDocument
+from searchindex.documents import ProductDocument
 from searchindex.exceptions import RebuildError
 from searchindex.locks import DRAIN_LOCK, REBUILD_LOCK, advisory_lock
 from searchindex.models import IndexRebuild, IndexRebuildJournal, PendingIndexUpdate
-from searchindex.outbox import (
-    DRAIN_BATCH,
-    documents_apply,
-    drain_after_commit,
-    outbox_drain,
-    products_of_rows,
-)
+from searchindex.outbox import DRAIN_BATCH, documents_apply, outbox_drain, products_of_rows
+from searchindex.synonyms import synonym_rules
+from searchindex.tasks import drain_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +46,6 @@ MAX_BACKOFF = 60.0
 FORCEMERGE_POLL_SECONDS = 2.0
 
 T = TypeVar("T")
-
-
-def es_client() -> Elasticsearch:
-    """The current connection; looked up on each call so a reconfigured connection takes effect."""
-    return es_connections.get_connection()
-
-
-def bulk_client() -> Elasticsearch:
-    """The connection with the bulk timeout, for the rebuild's loading, merging and swapping.
-
-    Timeouts are retried by `_patiently` and 429s by the bulk helper, both with backoff; the
-    transport itself only retries a dropped connection, at once.
-    """
-    return es_client().options(
-        request_timeout=settings.ELASTICSEARCH_BULK_TIMEOUT,
-        max_retries=settings.ELASTICSEARCH_BULK_RETRIES,
-        retry_on_timeout=False,
-        retry_on_status=(),
-    )
 
 
 @dataclass
@@ -267,15 +250,11 @@ def _patiently(call: Callable[[], T], *, what: str, stop: threading.Event | None
 # --- its steps, in the order it takes them ----------------------------------------------------
 
 
-def index_name_new() -> str:
-    return f"{ALIAS}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
-
-
 def index_create(*, name: str, bulk_load: bool = False) -> str:
     """Create a concrete index with the document's mappings; `bulk_load` turns refresh off."""
     index = ProductDocument._index.clone(name=name)
     # Read now, not at import: the synonym filter carries the enabled Synonym rows.
-    index.settings(analysis=analysis_settings())
+    index.settings(analysis=analysis_settings(synonym_rules=synonym_rules()))
     if bulk_load:
         # No refreshes, replicas or per-request fsync while loading; index_finish_load restores.
         index.settings(
@@ -433,27 +412,6 @@ def _replay(rebuild: IndexRebuild, *, index: str, after: int) -> tuple[int, int]
             )
         cursor = entries[-1]["id"]
         replayed += len(pks)
-
-
-def alias_indices() -> list[str]:
-    """The concrete indices behind the products alias (none before the first build)."""
-    try:
-        return sorted(bulk_client().indices.get_alias(name=ALIAS).keys())
-    except NotFoundError:
-        return []
-
-
-def alias_swap(*, index: str) -> list[str]:
-    """Point the alias at `index` in one atomic request; returns the indices it left."""
-    es = bulk_client()
-    old = [name for name in alias_indices() if name != index]
-    actions: list[dict[str, Any]] = [{"add": {"index": index, "alias": ALIAS}}]
-    actions += [{"remove": {"index": name, "alias": ALIAS}} for name in old]
-    if not old and es.indices.exists(index=ALIAS) and not es.indices.exists_alias(name=ALIAS):
-        # A concrete index squatting on the alias name (an auto-created one) goes in the same step.
-        actions.append({"remove_index": {"index": ALIAS}})
-    es.indices.update_aliases(actions=actions)
-    return old
 
 
 def _outbox_rows_delete(seqs: list[int]) -> None:

@@ -7,7 +7,8 @@ from rest_framework import serializers
 
 from config.errors import AisleError
 from config.formats import money, timestamp
-from searchindex.search import SORTS, ProductHit, SearchFacets
+from searchindex.queries import SORTS
+from searchindex.results import ProductHit, SearchFacets
 from searchindex.selectors import MAX_ID, store_exists
 
 SUGGEST_MIN_LENGTH = 3

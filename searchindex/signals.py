@@ -1,7 +1,8 @@
 """The outbox signal processor: changes write pending-index rows in their own transaction.
 
 Nothing here talks to Elasticsearch or the broker. Each receiver writes rows through
-`outbox_record`, which also arranges one drain task for after the commit.
+`outbox_record` and arranges one drain task for after the commit; a Synonym change arranges
+one synonym swap the same way.
 
 - Product saves and deletes → that product; Category saves → its products (a rename changes them).
 - Inventory: only `inventory.signals.stock_changed`'s `flipped_product_ids` (availability crossed
@@ -16,6 +17,12 @@ from django_elasticsearch_dsl.signals import BaseSignalProcessor
 
 from catalog.models import Category, Product
 from searchindex.outbox import CATEGORY, PRODUCT, outbox_record
+from searchindex.tasks import drain_after_commit, synonyms_push_after_commit
+
+
+def _record(*, model: str, pks: Any) -> None:
+    if outbox_record(model=model, pks=pks):
+        drain_after_commit()
 
 
 class OutboxSignalProcessor(BaseSignalProcessor):
@@ -37,12 +44,12 @@ class OutboxSignalProcessor(BaseSignalProcessor):
     def handle_save(self, sender: Any, instance: Any, **kwargs: Any) -> None:
         if sender is Category:
             if not kwargs.get("created"):  # a new category has no products yet
-                outbox_record(model=CATEGORY, pks=[instance.pk])
+                _record(model=CATEGORY, pks=[instance.pk])
         else:
-            outbox_record(model=PRODUCT, pks=[instance.pk])
+            _record(model=PRODUCT, pks=[instance.pk])
 
     def handle_delete(self, sender: Any, instance: Any, **kwargs: Any) -> None:
-        outbox_record(model=PRODUCT, pks=[instance.pk])
+        _record(model=PRODUCT, pks=[instance.pk])
 
     def handle_pre_delete(self, sender: Any, instance: Any, **kwargs: Any) -> None:
         """Not connected: the drain reads relations when it runs, not before the delete."""
@@ -53,8 +60,13 @@ class OutboxSignalProcessor(BaseSignalProcessor):
 
 def on_stock_changed(sender: Any, *, flipped_product_ids: list[int], **kwargs: Any) -> None:
     """Availability flips change `in_stock_store_ids` and suggest contexts; other sales don't."""
-    outbox_record(model=PRODUCT, pks=flipped_product_ids)
+    _record(model=PRODUCT, pks=flipped_product_ids)
 
 
 def on_products_bulk_changed(sender: Any, *, product_ids: Any, **kwargs: Any) -> None:
-    outbox_record(model=PRODUCT, pks=product_ids)
+    _record(model=PRODUCT, pks=product_ids)
+
+
+def on_synonym_changed(**kwargs: Any) -> None:
+    """post_save/post_delete of a Synonym: swap the rules in once the change commits."""
+    synonyms_push_after_commit()

@@ -11,32 +11,24 @@ development node (README, "Synonyms"); a clone works there and on the official i
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from elasticsearch import NotFoundError
 
-from config.broker import publish_on_commit
+from searchindex.analysis import SYNONYM_FILTER, synonym_filter
 from searchindex.cache import catalog_version_bump
+from searchindex.client import admin_client, alias_indices, alias_swap, es_client, index_name_new
 from searchindex.locks import DRAIN_LOCK, REBUILD_LOCK, advisory_lock
 from searchindex.models import Synonym
 from searchindex.outbox import outbox_drain
-from searchindex.rebuild import alias_indices, alias_swap, es_client, index_name_new
 from searchindex.synonym_syntax import rule_clean, rule_line
 
 logger = logging.getLogger(__name__)
 
-FILTER = "aisle_synonyms"
+FILTER = SYNONYM_FILTER
 DELIVERY_MESSAGE = "Saved. Synonyms reach search within a minute (no rebuild needed)."
 CLONE_TIMEOUT_SECONDS = 60
 CLONE_TIMEOUT = f"{CLONE_TIMEOUT_SECONDS}s"
-
-
-def synonyms_changed(**kwargs: Any) -> None:
-    """post_save/post_delete of a Synonym: swap the rules in once the change commits."""
-    from searchindex.tasks import synonyms_push  # tasks imports this module
-
-    publish_on_commit(synonyms_push)
 
 
 def synonym_rules() -> list[str]:
@@ -54,10 +46,6 @@ def synonym_rules() -> list[str]:
             continue
         rules.append(rule_line(terms, maps_to))
     return rules
-
-
-def synonym_filter(rules: list[str]) -> dict[str, Any]:
-    return {"type": "synonym_graph", "synonyms": rules}
 
 
 def live_synonym_rules(index: str) -> list[str] | None:
@@ -103,7 +91,7 @@ def synonyms_apply() -> SynonymsApplied:
 def _clone_with_rules(rules: list[str]) -> str:
     """Under both locks: the live index cloned with `rules`, behind the alias; returns its name."""
     # A clone waits for its shard to start; on a busy node that outlasts the usual timeout.
-    es = es_client().options(request_timeout=CLONE_TIMEOUT_SECONDS)
+    es = admin_client(timeout=CLONE_TIMEOUT_SECONDS)
     live = alias_indices()
     if len(live) != 1:
         raise RuntimeError(f"the products alias points at {live}, not at one index")
@@ -149,7 +137,7 @@ def _write_blocked(index: str) -> bool:
 def _write_block(index: str, *, blocked: bool) -> None:
     """Block or unblock writes; unblocking also heals a swap that died between the two."""
     try:
-        es_client().options(request_timeout=CLONE_TIMEOUT_SECONDS).indices.put_settings(
+        admin_client(timeout=CLONE_TIMEOUT_SECONDS).indices.put_settings(
             index=index, settings={"index.blocks.write": True if blocked else None}
         )
     except NotFoundError:

@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 
+from config.broker import publish_on_commit
 from searchindex.exceptions import DrainIncomplete
 from searchindex.outbox import DrainResult, outbox_drain
 from searchindex.synonyms import SynonymsBusy, synonyms_apply
@@ -53,6 +54,14 @@ def sweep_pending() -> dict[str, int | bool] | None:
     return _summary(result)
 
 
+def drain_after_commit() -> None:
+    """Enqueue one drain when the current transaction commits (once, however many changes).
+
+    If the broker is down, the beat sweep (or the next successful enqueue) drains the rows.
+    """
+    publish_on_commit(drain_pending)
+
+
 def _summary(result: DrainResult) -> dict[str, int | bool]:
     return {
         "applied": result.applied,
@@ -88,3 +97,8 @@ def synonyms_sweep() -> None:
         return
     if result.changed:
         logger.info("searchindex: synonym sweep swapped the rules into %s", result.index)
+
+
+def synonyms_push_after_commit() -> None:
+    """Enqueue one synonym swap when the current transaction commits."""
+    publish_on_commit(synonyms_push)

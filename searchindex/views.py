@@ -15,13 +15,15 @@ from searchevents.issuing import query_id_for_response
 from searchevents.query_ids import Kind
 from searchindex import analytics
 from searchindex.documents import MAX_RESULT_WINDOW
-from searchindex.search import ProductSearchQuery, product_search, product_suggest
+from searchindex.queries import ProductSearchQuery
+from searchindex.search import product_search
 from searchindex.serializers import (
     ProductSearchInputSerializer,
     ProductSearchPageSerializer,
     SuggestInputSerializer,
     SuggestOutputSerializer,
 )
+from searchindex.suggest import product_suggest
 
 
 def _present(request: Request) -> QueryDict:

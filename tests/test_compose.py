@@ -498,7 +498,8 @@ def test_kibana_data_view_targets_the_products_alias_with_a_stable_id():
 
 
 def test_kibana_data_view_matches_the_product_documents_alias_and_time_field(settings):
-    from searchindex.documents import ALIAS, ProductDocument
+    from searchindex.client import ALIAS
+    from searchindex.documents import ProductDocument
 
     spec = load_script("kibana_data_view").data_view_spec(settings.ELASTICSEARCH_INDEX_PREFIX)
     assert spec["title"] == ALIAS

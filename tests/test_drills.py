@@ -36,7 +36,7 @@ from inventory.models import Inventory
 from inventory.services import inventory_set_quantity
 from ordering.models import Order
 from ordering.tasks import SWEEP_GRACE, send_order_confirmation, send_pending_order_confirmations
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS
 from searchindex.drift import index_drift
 from searchindex.models import PendingIndexUpdate
 from searchindex.outbox import outbox_drain
@@ -353,6 +353,8 @@ def worker_start(log: Path) -> subprocess.Popen:
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": "INFO",
+        # The drill counts the worker's per-task received/succeeded lines, quiet by default.
+        "LOG_LEVEL_CELERY": "INFO",
     }
     celery = Path(sys.executable).parent / "celery"
     with log.open("w") as out:

@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def fuzz_index() -> Iterator[None]:
     """An empty products index behind its (test-prefixed) alias, before any row is written."""
-    from searchindex.documents import ALIAS
+    from searchindex.client import ALIAS
     from searchindex.rebuild import index_create
 
     es = connections.get_connection()

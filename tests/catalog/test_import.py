@@ -13,11 +13,12 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from elasticsearch import NotFoundError
 
-from catalog.importing import FieldMapping, catalog_import, mapping_build
+from catalog.importing import FieldMapping, ImportOptions, catalog_import, mapping_build
+from catalog.management.commands.import_catalog import _import_with_progress
 from catalog.models import Category, Product
 from inventory.models import Inventory
 from ordering.models import Order, OrderItem
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS
 from searchindex.models import PendingIndexUpdate
 from tests.factories import CategoryFactory, ProductFactory, StoreFactory
 
@@ -764,7 +765,35 @@ def test_a_failed_import_leaves_the_index_and_the_outbox_alone(es, product_index
 def test_service_reports_counts_and_problems_without_the_command(tmp_path):
     path = write_jsonl(tmp_path / "feed.jsonl", product_line("S1"), {"sku": "S2"})
 
-    result = catalog_import(path=path, source="api", skip_invalid=True)
+    result = catalog_import(path=path, options=ImportOptions(source="api", skip_invalid=True))
 
     assert (result.created, result.rejected, result.source) == (1, 1, "api")
     assert [str(problem) for problem in result.problems] == ["line 2: no title (field 'title')"]
+
+
+@pytest.mark.django_db
+def test_the_service_reports_progress_in_bytes_up_to_the_file_size(tmp_path):
+    path = write_jsonl(tmp_path / "feed.jsonl", *(product_line(f"S{n}") for n in range(5)))
+    calls: list[tuple[int, int]] = []
+
+    catalog_import(
+        path=path,
+        options=ImportOptions(batch_size=2),
+        progress=lambda done, total: calls.append((done, total)),
+    )
+
+    size = path.stat().st_size
+    assert len(calls) == 3  # after each full batch of 2, then once at the end
+    assert all(total == size and 0 < done <= size for done, total in calls)
+    assert calls[-1] == (size, size)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+@pytest.mark.django_db
+def test_the_command_draws_the_progress_bar_to_the_end(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "feed.jsonl", product_line("S1"), product_line("S2"))
+
+    result = _import_with_progress(path, ImportOptions(), show=True)
+
+    assert result.created == 2
+    assert "import: 100%" in capsys.readouterr().err

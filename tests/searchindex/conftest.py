@@ -7,7 +7,8 @@ import pytest
 from django.apps import apps as django_apps
 from elasticsearch.dsl.connections import connections
 
-from searchindex.documents import ALIAS, ProductDocument, products_for_indexing
+from searchindex.client import ALIAS
+from searchindex.documents import ProductDocument, products_for_indexing
 from searchindex.models import Synonym
 from searchindex.rebuild import index_create
 from tests.searchindex.known_catalog import KnownCatalog, build_known_catalog

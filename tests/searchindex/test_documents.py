@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from searchindex.documents import ALIAS, ProductDocument, attribute_text, products_for_indexing
+from searchindex.client import ALIAS
+from searchindex.documents import ProductDocument, attribute_text, products_for_indexing
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db

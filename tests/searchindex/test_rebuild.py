@@ -12,12 +12,12 @@ from django.db import connection, transaction
 
 from catalog.models import Product
 from catalog.signals import products_bulk_changed
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS, alias_indices
 from searchindex.drift import index_drift
 from searchindex.exceptions import RebuildError
 from searchindex.locks import DRAIN_LOCK, REBUILD_LOCK, advisory_lock
 from searchindex.models import IndexRebuild, IndexRebuildJournal, PendingIndexUpdate
-from searchindex.rebuild import alias_indices, index_create, index_forcemerge, index_rebuild
+from searchindex.rebuild import index_create, index_forcemerge, index_rebuild
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,12 +17,12 @@ from elasticsearch.dsl.connections import connections
 
 from catalog.models import Category, Product
 from inventory.services import inventory_set_quantity
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS, alias_indices
 from searchindex.drift import index_drift
 from searchindex.locks import DRAIN_LOCK
 from searchindex.models import IndexRebuild, IndexRebuildJournal, PendingIndexUpdate
 from searchindex.outbox import outbox_drain
-from searchindex.rebuild import alias_indices, index_rebuild
+from searchindex.rebuild import index_rebuild
 from tests.factories import StoreFactory
 from tests.searchindex.test_rebuild import create_products, indexed_title, lock_held_elsewhere
 from tests.stallproxy import StallProxy

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from elasticsearch.dsl.connections import connections as es_connections
 
 from inventory.models import Inventory
-from searchindex.documents import ALIAS, ProductDocument
+from searchindex.client import ALIAS
+from searchindex.documents import ProductDocument
 from tests.config.test_errors import assert_envelope
 from tests.factories import ProductFactory
 from tests.searchindex.known_catalog import BRANDS, PRODUCTS

@@ -10,7 +10,8 @@ from searchindex.cache import (
     catalog_version_bump,
     suggest_cache_key,
 )
-from searchindex.documents import ALIAS, ProductDocument
+from searchindex.client import ALIAS
+from searchindex.documents import ProductDocument
 from searchindex.models import PendingIndexUpdate
 from tests.config.test_errors import assert_envelope
 from tests.factories import InventoryFactory, ProductFactory

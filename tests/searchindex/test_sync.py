@@ -18,7 +18,7 @@ from catalog.signals import products_bulk_changed
 from inventory.models import Inventory
 from inventory.services import inventory_deduct, inventory_set_quantity
 from searchindex.cache import catalog_version
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS
 from searchindex.drift import index_drift
 from searchindex.models import PendingIndexUpdate
 from searchindex.outbox import CATEGORY, PRODUCT, outbox_drain

@@ -6,10 +6,10 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS, alias_indices
 from searchindex.models import Synonym
 from searchindex.outbox import outbox_drain
-from searchindex.rebuild import alias_indices, index_rebuild
+from searchindex.rebuild import index_rebuild
 from searchindex.synonyms import DELIVERY_MESSAGE, live_synonym_rules, synonym_rules
 from searchindex.tasks import synonyms_push, synonyms_sweep
 from tests.factories import ProductFactory

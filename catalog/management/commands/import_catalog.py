@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from catalog.exceptions import CatalogImportError, CatalogImportInvalid
 from catalog.importing import (
@@ -15,6 +16,8 @@ from catalog.importing import (
     DEFAULT_CATEGORY,
     FIELDS,
     FORMATS,
+    ImportOptions,
+    ImportResult,
     catalog_import,
     mapping_build,
 )
@@ -37,13 +40,27 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _import_with_progress(path: Path, options: ImportOptions, *, show: bool) -> ImportResult:
+    """The import, with a progress bar in bytes on stderr when `show`."""
+    if not show:
+        return catalog_import(path=path, options=options)
+    with tqdm(desc="import", unit="B", unit_scale=True, file=sys.stderr) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return catalog_import(path=path, options=options, progress=advance)
+
+
 class Command(BaseCommand):
     help = (
         "Import a catalogue file (JSON Lines, CSV/TSV with a header row, or an Elasticsearch "
         "bulk body; plain, .gz or .zip) into the catalog, upserting products by sku in one "
         "transaction. Re-importing an unchanged file writes nothing. ALL OR NOTHING by default: "
         "any invalid line (bad JSON/CSV, no sku or title, bad price, repeated sku, over-long "
-        "field) is reported with its line number, nothing is written and the exit status is 1. "
+        "field, an image_url that is not an absolute http(s) URL) is reported with its line "
+        "number, nothing is written and the exit status is 1. "
         "Changed products reach the search index through its outbox."
     )
 
@@ -63,7 +80,8 @@ class Command(BaseCommand):
             metavar="FIELD=SOURCE",
             help=f"read FIELD ({', '.join(FIELDS)}) from the SOURCE field or column (a dotted "
             "path reaches into nested JSON). attributes takes a comma-separated list. "
-            "Repeatable; overrides --mapping. Default: each field from the same-named one",
+            "Repeatable; overrides --mapping. Default: each field from the same-named one "
+            "(image_url from image_url, else image)",
         )
         parser.add_argument(
             "--mapping",
@@ -138,10 +156,8 @@ class Command(BaseCommand):
         # tqdm redraws in place, which Django's line-based OutputWrapper would break.
         show_progress = not options["no_progress"] and self.stderr.isatty()
         try:
-            mapping = mapping_build(pairs=options["map"], mapping_file=options["mapping"])
-            result = catalog_import(
-                path=options["file"],
-                mapping=mapping,
+            import_options = ImportOptions(
+                mapping=mapping_build(pairs=options["map"], mapping_file=options["mapping"]),
                 file_format=options["format"],
                 source=options["source"],
                 default_price=options["default_price"],
@@ -151,8 +167,8 @@ class Command(BaseCommand):
                 rejects_path=options["rejects"],
                 delete_missing=options["delete_missing"],
                 batch_size=options["batch_size"],
-                progress=sys.stderr if show_progress else None,
             )
+            result = _import_with_progress(options["file"], import_options, show=show_progress)
         except CatalogImportInvalid as exc:
             lines = [exc.message, *(f"  {problem}" for problem in exc.problems)]
             if exc.rejected > len(exc.problems):

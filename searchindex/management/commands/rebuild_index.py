@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalog.models import Product
-from searchindex.documents import ALIAS
+from searchindex.client import ALIAS
 from searchindex.drift import DriftReport, index_drift
 from searchindex.exceptions import RebuildError
 from searchindex.rebuild import REBUILD_CHUNK, REBUILD_THREADS, index_rebuild
