@@ -226,3 +226,29 @@ def test_garbage_events_are_rejected_never_a_500(storefront, event):
     assert status == 202
     assert answer["accepted"] == 0
     assert len(answer["rejected"]) == 1
+
+
+def test_an_add_to_cart_for_a_search_whose_hits_are_gone_is_stored_without_its_query(
+    storefront, catalog
+):
+    # A valid token whose hit record was never kept (evicted, or Redis was down): only clicks
+    # need the record; other events are stored with what is known.
+    token = query_id_issue(caller=caller_of(storefront), kind=Kind.SEARCH).token
+    milk = catalog.products["Milk"].id
+    events = [
+        {"type": "add_to_cart", "query_id": token, "product_id": milk},
+        {"type": "click", "query_id": token, "product_id": milk, "position": 1},
+    ]
+    assert post_events(storefront, events) == (
+        202,
+        {"accepted": 1, "rejected": [{"index": 1, "code": "product_not_in_results"}]},
+    )
+    row = PendingSearchEvent.objects.get()
+    assert (row.type, row.query, row.store_id, row.position) == ("add_to_cart", "", None, None)
+
+
+def test_a_search_at_a_store_gives_its_events_that_store(storefront, catalog):
+    north = catalog.stores["north"]
+    body = searched(storefront, q="milk", store_id=north.id)
+    assert post_events(storefront, [click(body, 0)])[1]["accepted"] == 1
+    assert PendingSearchEvent.objects.get().store_id == north.id
