@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from searchevents.models import PendingSearchEvent
@@ -19,8 +20,14 @@ from tests.searchevents.conftest import (
     post_events,
     searched,
 )
+from tests.test_drills import closed_redis_cache
 
 pytestmark = pytest.mark.django_db
+
+
+def _edited(token: str) -> str:
+    """The token with its last character changed."""
+    return token[:-1] + ("x" if token[-1] != "x" else "y")
 
 
 def test_search_and_suggest_responses_carry_a_query_id(storefront, catalog):
@@ -73,7 +80,7 @@ def test_each_bad_event_is_rejected_with_its_code_and_the_good_ones_kept(
     theirs = searched(other_storefront, q="milk")
     shown = {hit["id"] for hit in body["results"]}
     not_shown = next(p.id for p in catalog.products.values() if p.id not in shown)
-    forged = body["query_id"][:-2] + ("AA" if not body["query_id"].endswith("AA") else "BB")
+    forged = _edited(body["query_id"])
     caller = caller_of(storefront)
     expired = query_id_issue(caller=caller, kind=Kind.SEARCH, issued_at=int(time.time()) - 90_000)
     events = [
@@ -252,3 +259,17 @@ def test_a_search_at_a_store_gives_its_events_that_store(storefront, catalog):
     body = searched(storefront, q="milk", store_id=north.id)
     assert post_events(storefront, [click(body, 0)])[1]["accepted"] == 1
     assert PendingSearchEvent.objects.get().store_id == north.id
+
+
+def test_with_redis_down_events_are_still_stored_and_never_a_500(storefront, catalog):
+    body = searched(storefront, q="milk")
+    with override_settings(CACHES=closed_redis_cache()):
+        # The throttle fails open and clicks go unchecked, as the throttles do: events are
+        # business data, and the token itself is still verified.
+        status, answer = post_events(
+            storefront,
+            [click(body, 0), {**click(body, 0), "query_id": _edited(body["query_id"])}],
+        )
+    assert status == 202
+    assert answer == {"accepted": 1, "rejected": [{"index": 1, "code": "query_id_invalid"}]}
+    assert PendingSearchEvent.objects.get().query == ""
