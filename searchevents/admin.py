@@ -9,8 +9,16 @@ from searchevents.models import PendingSearchEvent
 
 @admin.register(PendingSearchEvent)
 class PendingSearchEventAdmin(admin.ModelAdmin):
-    list_display = ("id", "type", "product_id", "position", "query", "order_id", "occurred_at")
-    list_display += ("attempts",)
+    list_display = (
+        "id",
+        "type",
+        "product_id",
+        "position",
+        "query",
+        "order_id",
+        "occurred_at",
+        "attempts",
+    )
     list_filter = ("type",)
     ordering = ("id",)
 
