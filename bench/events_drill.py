@@ -38,7 +38,7 @@ from searchevents.query_ids import Kind, query_id_issue  # noqa: E402
 from searchevents.tasks import search_events_ship  # noqa: E402
 
 DEAD_URL = "http://127.0.0.1:1"
-UNANSWERED = Counter()  # attempts the killed (or restarting) server never answered
+UNANSWERED: Counter[str] = Counter()  # attempts the killed (or restarting) server never answered
 STREAM = events_bench.STREAM
 
 
@@ -127,7 +127,7 @@ def order_client(web: Web, stop: threading.Event, fx: dict, mine: int, confirmed
             confirmed.append(answer["id"])
 
 
-def shipper(stop: threading.Event, shipped: Counter) -> None:
+def shipper(stop: threading.Event, shipped: Counter[str]) -> None:
     """The worker and beat sweep: derive conversions and ship, every 0.3 s, failures logged."""
     while not stop.is_set():
         try:
@@ -165,7 +165,7 @@ def main() -> int:
     stop_clients, stop_shipper = threading.Event(), threading.Event()
     acknowledged: list[str] = []
     confirmed: list[int] = []
-    shipped: Counter = Counter()
+    shipped: Counter[str] = Counter()
     threads = [
         threading.Thread(target=event_client, args=(web, stop_clients, issued, acknowledged))
         for _ in range(3)

@@ -9,9 +9,9 @@ from searchevents.hits import HitsUnavailable, hits_shown
 from searchevents.models import EventType, PendingSearchEvent
 
 
-def _search_id(token: str) -> str:
-    # Stored only after `query_id_verify` accepted it, so its shape is known.
-    return token.split(".")[1]
+def _search_id(token: str | None) -> str:
+    # Stored only after `query_id_verify` accepted it (and only then), so its shape is known.
+    return (token or "").split(".")[1]
 
 
 def order_conversions_record(*, order_id: int) -> int:

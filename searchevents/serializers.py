@@ -33,7 +33,10 @@ class SearchEventsInputSerializer(serializers.Serializer):
 
 
 class SearchEventsSchemaInputSerializer(serializers.Serializer):
-    events = SearchEventSchemaSerializer(many=True, allow_empty=False, max_length=MAX_EVENTS)
+    # The stubs do not know `many=True` passes `max_length` on to the ListSerializer.
+    events = SearchEventSchemaSerializer(  # type: ignore[call-arg]
+        many=True, allow_empty=False, max_length=MAX_EVENTS
+    )
 
 
 class RejectedEventOutputSerializer(serializers.Serializer):

@@ -67,16 +67,22 @@ def _ship_after_every_commit(settings) -> None:
     settings.SEARCH_EVENTS_SHIP_EVERY_SECONDS = 0
 
 
-def caller_of(client: APIClient) -> str:
-    """The caller (`apikeys.caller.caller`) a key client's requests are made as."""
-    key = client._credentials["HTTP_AUTHORIZATION"].split()[1]
-    return f"key:{ApiKey.objects.get_from_key(key).prefix}"
+class KeyClient(APIClient):
+    """An API client that sends one API key with every request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+        self.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
 
 
-def key_client(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
+def caller_of(client: KeyClient) -> str:
+    """The caller (`config.caller.caller`) a key client's requests are made as."""
+    return f"key:{ApiKey.objects.get_from_key(client.key).prefix}"
+
+
+def key_client(key: str) -> KeyClient:
+    return KeyClient(key)
 
 
 @pytest.fixture
