@@ -66,6 +66,8 @@ def test_rates_per_query_and_overall_count_searches_with_results_only(
         ["tea", "2", "0.0%", "0.0%", "0.0%", "-", "2"],
     ]
     assert _section(text, "Searched, never clicked")[2:] == [["tea", "2"]]
+    took = text.split("Elasticsearch took (ms)\n")[1].splitlines()[2:]
+    assert [line.split()[0] for line in took] == ["search", "suggest"]
 
 
 def test_a_rate_over_no_searches_is_empty_not_zero(recorded):
