@@ -118,6 +118,10 @@ def test_the_dashboard_has_a_panel_for_each_chart_the_issue_asks_for():
         }
 
     assert ("date_histogram", "@timestamp") in operations("Searches over time")
+    # Clicks and conversions share the stream: a search count is of searches and suggests only.
+    over_time = charts["Searches over time"]["attributes"]["state"]["query"]["query"]
+    assert over_time == 'endpoint : ("search" or "suggest")'
+
     assert ("terms", "query") in operations("Top queries")
     assert ("terms", "query") in operations("Zero-result queries")
     zero = charts["Zero-result queries"]["attributes"]["state"]["query"]["query"]
