@@ -77,7 +77,8 @@ def catalog_settled(version: str) -> bool:
 
 def suggestions_get(*, q: str, store_id: int | None, version: str) -> list[str] | None:
     """Cached titles, or None on a miss (also when Redis is unreachable: errors are misses)."""
-    return cache.get(suggest_cache_key(q=q, store_id=store_id), version=version)
+    # Django formats the version into the key, so a str works; the stubs allow only int.
+    return cache.get(suggest_cache_key(q=q, store_id=store_id), version=version)  # type: ignore[arg-type]
 
 
 def suggestions_set(*, q: str, store_id: int | None, version: str, titles: list[str]) -> None:
@@ -85,7 +86,7 @@ def suggestions_set(*, q: str, store_id: int | None, version: str, titles: list[
         suggest_cache_key(q=q, store_id=store_id),
         titles,
         timeout=SUGGEST_TIMEOUT_SECONDS,
-        version=version,
+        version=version,  # type: ignore[arg-type]  # a str, as in suggestions_get
     )
 
 
