@@ -21,7 +21,7 @@ def normalise_query(q: str) -> str:
     return " ".join(q.split()).casefold()
 
 
-def suggest_cache_key(*, q: str, store_id: int | None) -> str:
+def suggest_cache_key(*, q: str, store_id: int | None, products: int = 0) -> str:
     """`autocomplete:<normalised q>`, then `:<store_id>` when given; no two requests share one.
 
     The query's own `%` and `:` are escaped (`%25`, `%3A`), so the last `:` always starts the
@@ -30,7 +30,10 @@ def suggest_cache_key(*, q: str, store_id: int | None) -> str:
     """
     escaped = normalise_query(q).replace("%", "%25").replace(":", "%3A")
     key = f"autocomplete:{escaped}"
-    return key if store_id is None else f"{key}:{store_id}"
+    if store_id is not None:
+        key = f"{key}:{store_id}"
+    # `p<N>` cannot be a store id, and the query's own `:` is escaped: still one key a request.
+    return f"{key}:p{products}" if products else key
 
 
 def catalog_version() -> str:
@@ -75,15 +78,19 @@ def catalog_settled(version: str) -> bool:
         return True  # a token of the older form, made long ago
 
 
-def suggestions_get(*, q: str, store_id: int | None, version: str) -> list[str] | None:
-    """Cached titles, or None on a miss (also when Redis is unreachable: errors are misses)."""
+def suggestions_get(*, q: str, store_id: int | None, version: str, products: int = 0) -> Any | None:
+    """Cached titles (with `products`, `{"titles", "products"}`), or None on a miss (also when
+    Redis is unreachable: errors are misses)."""
+    key = suggest_cache_key(q=q, store_id=store_id, products=products)
     # Django formats the version into the key, so a str works; the stubs allow only int.
-    return cache.get(suggest_cache_key(q=q, store_id=store_id), version=version)  # type: ignore[arg-type]
+    return cache.get(key, version=version)  # type: ignore[arg-type]
 
 
-def suggestions_set(*, q: str, store_id: int | None, version: str, titles: list[str]) -> None:
+def suggestions_set(
+    *, q: str, store_id: int | None, version: str, titles: Any, products: int = 0
+) -> None:
     cache.set(
-        suggest_cache_key(q=q, store_id=store_id),
+        suggest_cache_key(q=q, store_id=store_id, products=products),
         titles,
         timeout=SUGGEST_TIMEOUT_SECONDS,
         version=version,  # type: ignore[arg-type]  # a str, as in suggestions_get

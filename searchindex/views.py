@@ -1,12 +1,18 @@
 """Search and suggest endpoints: parse the query string, call search, serialize."""
 
+from typing import Any
+
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.authentication import ApiKeyAuthentication
+from apikeys.permissions import has_search_admin
 from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
@@ -39,6 +45,8 @@ def _present(request: Request) -> QueryDict:
 
 class ProductSearchView(APIView):
     required_scope = Scope.SEARCH
+    # Signed-in staff (the search console) may search, and ask for `explain`, without a key.
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     throttle_classes = [SearchThrottle]
     pagination_class = page_size_pagination(20, 100, max_result_window=MAX_RESULT_WINDOW)
 
@@ -50,11 +58,18 @@ class ProductSearchView(APIView):
             *pagination_class.schema_parameters(),
             RETRY_AFTER,
         ],
-        responses={200: ProductSearchPageSerializer, **error_responses(400, 404, 429, 503)},
+        responses={
+            200: ProductSearchPageSerializer,
+            **error_responses(
+                400, 403, 404, 429, 503, describe={403: "`explain=true` without `search:admin`."}
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         params = ProductSearchInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
+        if params.validated_data.get("explain") and not has_search_admin(request):
+            raise PermissionDenied("`explain=true` needs the `search:admin` scope.")
         paginator = self.pagination_class()
         page = paginator.page_requested(request)
         query = ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
@@ -74,6 +89,7 @@ class ProductSearchView(APIView):
             "did_you_mean": result.did_you_mean,
             "relaxed": result.relaxed,
             "query_used": result.query_used,
+            "rules_applied": result.rules_applied,
             "query_id": query_id.token,
         }
         return Response(ProductSearchPageSerializer(body).data)
@@ -109,10 +125,11 @@ class ProductSuggestView(APIView):
         params = SuggestInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
+        # The dropdown's products are what a click on this query_id may name, at 1, 2, ...
         query_id = query_id_for_response(
             request,
             kind=Kind.SUGGEST,
-            product_ids=[],
+            product_ids=[product.id for product in suggestions.products or []],
             first_position=1,
             query=analytics.normalise_query(suggestions.query),
             store_id=params.validated_data.get("store_id"),
@@ -120,12 +137,8 @@ class ProductSuggestView(APIView):
         analytics.suggest_recorded(
             request, params.validated_data.get("store_id"), suggestions, query_id.search_id
         )
-        return Response(
-            SuggestOutputSerializer(
-                {
-                    "query": suggestions.query,
-                    "results": suggestions.titles,
-                    "query_id": query_id.token,
-                }
-            ).data
-        )
+        body: dict[str, Any] = {"query": suggestions.query, "results": suggestions.titles}
+        if suggestions.products is not None:
+            body["products"] = suggestions.products
+        body["query_id"] = query_id.token
+        return Response(SuggestOutputSerializer(body).data)

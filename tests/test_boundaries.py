@@ -13,6 +13,7 @@ APPS = (
     "config",
     "demo",
     "inventory",
+    "merchandising",
     "ordering",
     "searchevents",
     "searchindex",
@@ -175,12 +176,12 @@ def test_forbidden_imports(importer, imported, why):
 
 
 def test_other_apps_reach_searchindex_only_through_its_signals():
-    """catalog, inventory, ordering, apikeys and demo never import searchindex: it listens to
-    their signals (wired in searchindex/apps.py). config only wires it in (settings, URLs, the
-    readiness check)."""
+    """catalog, inventory, ordering, apikeys, merchandising and demo never import searchindex: it
+    listens to their signals (wired in searchindex/apps.py) and reads merchandising's rules.
+    config only wires it in (settings, URLs, the readiness check)."""
     allowed_from_config = {"searchindex.nodes", "searchindex.client", "searchindex.urls"}
     offending = []
-    for app in ("apikeys", "catalog", "demo", "inventory", "ordering", "config"):
+    for app in ("apikeys", "catalog", "demo", "inventory", "merchandising", "ordering", "config"):
         for name, target in _app_imports(app):
             if _app(target) != "searchindex":
                 continue
