@@ -273,3 +273,30 @@ def test_with_redis_down_events_are_still_stored_and_never_a_500(storefront, cat
     assert status == 202
     assert answer == {"accepted": 1, "rejected": [{"index": 1, "code": "query_id_invalid"}]}
     assert PendingSearchEvent.objects.get().query == ""
+
+
+def test_a_click_on_a_suggested_product_is_checked_against_the_dropdown(
+    storefront, catalog, stream_events
+):
+    suggest = storefront.get(SUGGEST_URL, {"q": "mil", "products": 3}).json()
+    products = suggest["products"]
+    assert products
+    shown = {"type": "click", "query_id": suggest["query_id"], "product_id": products[0]["id"]}
+    not_shown = next(
+        p.id for p in catalog.products.values() if p.id not in {x["id"] for x in products}
+    )
+    events = [
+        {**shown, "position": 1},
+        {**shown, "product_id": not_shown, "position": 1},
+    ]
+    assert post_events(storefront, events) == (
+        202,
+        {"accepted": 1, "rejected": [{"index": 1, "code": "product_not_in_results"}]},
+    )
+    events_ship()
+    [event] = stream_events()
+    assert (event["search_kind"], event["product_id"], event["query"]) == (
+        "suggest",
+        products[0]["id"],
+        "mil",
+    )
