@@ -41,7 +41,7 @@ class OrderLinesInputSerializer(serializers.ListSerializer):
 class QueryIdField(serializers.Field):
     """A line's `query_id`: whatever was sent is kept if it is a string, else dropped.
 
-    Never a 400: an unusable query_id only leaves the line unattributed (API.md).
+    Never a 400: an unusable query_id only leaves the line unattributed (../shared/docs/API.md).
     """
 
     def to_internal_value(self, data: Any) -> str | None:
