@@ -10,7 +10,7 @@ CLUSTER_JAVA_OPTS ?= -Xms384m -Xmx384m -XX:TieredStopAtLevel=1
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics bench-events drill-events fuzz drills load
+.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics bench-console bench-events drill-events fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ bench-scale: services venv ## Seed, rebuild, index size, heap, search, suggest, 
 
 bench-analytics: services venv ## Search API p50 with analytics off, on and with a dead sink (short run)
 	$(PY) bench/analytics.py
+
+bench-console: services venv ## Search console: analytics page p50 on 1,000,000 events (--smoke: seconds)
+	$(PY) bench/console.py $${CONSOLE_BENCH_ARGS:-}
 
 drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down/restarted mid-traffic), then the long cluster drills
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "searchindex",
     "merchandising",
     "searchevents",
+    # The search console (/console/): staff pages over the API above.
+    "console",
     # Demo seed data: depends on every app above, and nothing depends on it.
     "demo",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Served only where ADMIN_ENABLED and ADMIN_HOST allow (config.middleware.AdminGateMiddleware).
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
     path("", include("ordering.urls")),
     path("", include("inventory.urls")),
     path("api/search/rules/", include("merchandising.urls")),

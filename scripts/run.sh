@@ -110,6 +110,9 @@ for _ in $(seq 60); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
   sleep 1
 done
+# The search console's URL and a way in: in development a local staff user made once (its
+# password printed that once), in production how to make one.
+console_access="$($BIN/python manage.py ensure_console_user --url "http://127.0.0.1:$PORT")"
 cat <<MSG
 
 [run] Aisle is up:
@@ -117,6 +120,7 @@ cat <<MSG
   Readiness    http://127.0.0.1:$PORT/readyz
   Swagger UI   http://127.0.0.1:$PORT/api/docs/
   Admin        http://127.0.0.1:$PORT/admin/   (create a user: .venv/bin/python manage.py createsuperuser)
+$console_access
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

@@ -104,3 +104,32 @@ def index_drift(*, sample: int | None = 200, seed: int | None = None) -> DriftRe
 def _normalised(source: dict[str, Any], serializer: JsonSerializer) -> dict[str, Any]:
     """The prepared document as the client sends it (dates, decimals), to compare like with like."""
     return json.loads(serializer.dumps(source))
+
+
+@dataclass
+class ProductDrift:
+    """One product's document as Postgres would build it beside the one the index holds."""
+
+    product_id: int
+    expected: dict[str, Any] | None  # None: no such product in Postgres
+    indexed: dict[str, Any] | None  # None: no such document behind the alias
+    differing: list[str] = field(default_factory=list)  # fields whose values differ
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.indexed
+
+
+def product_drift(*, product_id: int) -> ProductDrift:
+    """The drift check for one product, on demand (the console's Inspect page)."""
+    product = products_for_indexing().filter(pk=product_id).first()
+    expected = (
+        None
+        if product is None
+        else _normalised(ProductDocument().prepare(product), JsonSerializer())
+    )
+    found = es_client().mget(index=ALIAS, ids=[str(product_id)])["docs"][0]
+    indexed = found["_source"] if found.get("found") else None
+    keys = set(expected or {}) | set(indexed or {})
+    differing = sorted(key for key in keys if (expected or {}).get(key) != (indexed or {}).get(key))
+    return ProductDrift(product_id, expected, indexed, differing)

@@ -97,6 +97,8 @@ class ProductSearchView(APIView):
 
 class ProductSuggestView(APIView):
     required_scope = Scope.SEARCH
+    # The search console's as-you-type box calls it with a staff session, like the search.
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     throttle_classes = [SuggestThrottle]
 
     @extend_schema(

@@ -27,6 +27,7 @@ SCOPED_OPERATIONS = {
 # Operations a signed-in staff member may call without a key (the search console).
 SESSION_OPERATIONS = {
     ("get", "/api/search/products/"),
+    ("get", "/api/search/suggest/"),
     ("get", "/api/search/rules/"),
     ("post", "/api/search/rules/"),
     ("patch", "/api/search/rules/{rule_id}/"),
@@ -63,7 +64,7 @@ def test_the_schema_declares_both_key_headers_as_security_schemes(api_client):
             "name": "X-Api-Key",
             "description": "The key alone.",
         },
-        # Signed-in staff (the search console) on the search and query-rule endpoints.
+        # Signed-in staff (the search console) on the search, suggest and query-rule endpoints.
         "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
     }
 

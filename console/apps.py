@@ -1,0 +1,8 @@
+"""The search console's app config."""
+
+from django.apps import AppConfig
+
+
+class ConsoleConfig(AppConfig):
+    name = "console"
+    verbose_name = "Search console"
