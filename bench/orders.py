@@ -36,6 +36,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    UNTHROTTLED,
     CpuMeter,
     Gunicorn,
     Run,
@@ -45,6 +46,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     percentile,
     redis_delete,
     run_clients,
+    sized,
 )
 
 DATABASE_URL = os.environ.get(
@@ -54,8 +56,10 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
 HOT_STOCK = 50_000_000
 SPREAD_PRODUCTS = 64
-SELLOUT_STOCK = 300
-SELLOUT_ORDERS = 450
+SELLOUT_STOCK = sized(300, 20)
+SELLOUT_ORDERS = sized(450, 30)
+SELLOUT_CLIENTS = sized(16, 4)
+WARM_UP = sized(30, 5)  # requests before any measurement, so every worker has connected
 
 
 def server_env() -> dict[str, str]:
@@ -72,6 +76,10 @@ def server_env() -> dict[str, str]:
         # CPU time the benchmark reads.
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        # Every client here is one anonymous caller on 127.0.0.1; in the servers and in (c)'s
+        # in-process Django alike, the per-caller throttles run (their cost is measured) but
+        # never answer 429.
+        **UNTHROTTLED,
     }
 
 
@@ -175,10 +183,10 @@ def latency(port: int, fx: dict[str, int], count: int, keyed: bool) -> list[floa
     run = run_clients(
         1,
         place,
-        jobs=range(count + 30),
+        jobs=range(count + WARM_UP),
         connect=lambda _: http.client.HTTPConnection("127.0.0.1", port, timeout=30),
     ).raise_on_errors()
-    return [seconds * 1000 for seconds in run.samples[30:]]  # the first 30 warm the workers
+    return [seconds * 1000 for seconds in run.samples[WARM_UP:]]  # these warmed the workers
 
 
 def http_orders(
@@ -395,8 +403,9 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
     )
     body = order_body(fx["store_id"], [(fx["Bench Hot Item"], 1)])
     client = Client()
-    for _ in range(30):
-        client.post("/orders/", body, content_type="application/json")
+    for _ in range(WARM_UP):
+        response = client.post("/orders/", body, content_type="application/json")
+        assert response.status_code == 201, response.content
     connection.commit = commit_then_unlock(timed("commit", connection.commit))
     lock_taken.clear()
     for key in spent:
@@ -425,10 +434,16 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput measurement")
-    parser.add_argument("--clients", default="16,64", help="comma-separated client counts")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--latency-orders", type=int, default=300)
+    parser.add_argument(
+        "--seconds", type=float, default=sized(5.0, 0.5), help="per throughput measurement"
+    )
+    parser.add_argument(
+        "--clients", default=sized("16,64", "2"), help="comma-separated client counts"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=sized(4, 2), help="gunicorn worker processes"
+    )
+    parser.add_argument("--latency-orders", type=int, default=sized(300, 20))
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
 
@@ -535,14 +550,14 @@ def main() -> None:
             server.port,
             meter,
             [order_body(fx["store_id"], [(fx["Bench Last Units"], 1)])],
-            16,
+            SELLOUT_CLIENTS,
             None,
-            per_client=SELLOUT_ORDERS // 16 + 1,
+            per_client=SELLOUT_ORDERS // SELLOUT_CLIENTS + 1,
         )
         left = stock(fx, "Bench Last Units")
         confirmed = confirmed_units(fx, "Bench Last Units")
         print(
-            f"\n    sell-out: {sellout['ok']} single-unit orders from 16 clients for"
+            f"\n    sell-out: {sellout['ok']} single-unit orders from {SELLOUT_CLIENTS} clients for"
             f" {SELLOUT_STOCK} units -> {confirmed} confirmed, stock left {left},"
             f" errors {sellout['errors']}"
         )

@@ -24,17 +24,26 @@ for in `shared/data/relevance/esci` beside the checkout or a directory above it.
 """
 
 import argparse
+import json
 import os
 import random
+import shutil
 import sys
+import tempfile
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from io import StringIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_prepare, redis_delete  # noqa: E402 - needs the repo on sys.path
+from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    SMOKE,
+    database_prepare,
+    index_prefix,
+    redis_delete,
+)
 from bench.relevance_metrics import (  # noqa: E402
     K,
     load_judgments,
@@ -64,11 +73,12 @@ DATABASE_URL = os.environ.get(
     "BENCH_RELEVANCE_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_relevance"
 )
 REDIS_URL = os.environ.get("BENCH_RELEVANCE_REDIS_URL", "redis://127.0.0.1:6379/14")
-INDEX_PREFIX = "bench-relevance-"
+INDEX_PREFIX = index_prefix("bench-relevance-")
 BASELINE_INDEX = f"{INDEX_PREFIX}bm25"
 BASELINE_FIELDS = ["title^2", "bullet_points", "description", "brand"]
 CACHE_PREFIX = f"aisle-bench-relevance-{os.getpid()}"
 BOOTSTRAP_SAMPLES = 2_000
+SMOKE_QUERIES = 8  # BENCH_SMOKE: these first queries and their judged products only
 
 os.environ.update(
     {
@@ -102,6 +112,20 @@ def data_dir(given: Path | None) -> Path:
         if (candidate / CATALOGUE).exists():
             return candidate
     raise SystemExit(f"no {'/'.join(DATA_PARTS)} above {ROOT}; give --data DIR")
+
+
+def catalogue_subset(source: Path, keep: set[str], target: Path) -> Path:
+    """The bulk body's action and document lines of the products in `keep`, written to `target`
+    (BENCH_SMOKE: a catalogue of the judged products of a few queries, imported the same way)."""
+    with zipfile.ZipFile(source) as archive, archive.open(archive.namelist()[0]) as raw:
+        lines = (line for line in raw if line.strip())
+        with target.open("wb") as out:
+            for action in lines:
+                document = next(lines)
+                (meta,) = json.loads(action).values()
+                if meta["_id"] in keep:
+                    out.write(action + document)
+    return target
 
 
 # --- Aisle -----------------------------------------------------------------------------------
@@ -266,9 +290,16 @@ def main() -> None:
         f"data: {data} (Amazon's Shopping Queries Dataset, ESCI, Reddy et al. 2022; via "
         "OpenSearch's Search Relevance Workbench; Apache-2.0)"
     )
+    catalogue = data / CATALOGUE
+    workdir = Path(tempfile.mkdtemp(prefix="aisle-bench-relevance-"))
+    if SMOKE:
+        queries = queries[:SMOKE_QUERIES]
+        judgments = {query: judgments[query] for query in queries}
+        judged = {doc for ratings in judgments.values() for doc in ratings}
+        catalogue = catalogue_subset(catalogue, judged, workdir / "catalogue.ndjson")
     try:
         clock = time.perf_counter()
-        summary = catalogue_import(data / CATALOGUE)
+        summary = catalogue_import(catalogue)
         say(f"import_catalog: {summary} ({time.perf_counter() - clock:.1f} s)")
         clock = time.perf_counter()
         call_command("rebuild_index", "--no-progress", stdout=StringIO())
@@ -295,6 +326,7 @@ def main() -> None:
         say()
         report(aisle, baseline, judgments, queries, titles)
     finally:
+        shutil.rmtree(workdir, ignore_errors=True)
         if not args.keep_index:
             names = list(es.indices.get(index=f"{INDEX_PREFIX}*", allow_no_indices=True))
             if names:  # by name: wildcard deletes may be refused (destructive_requires_name)

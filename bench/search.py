@@ -47,21 +47,23 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     api_get,
     database_prepare,
     django_env,
+    index_prefix,
     percentile,
     redis_delete,
     run_clients,
     search_mix,
+    sized,
     suggest_prefixes,
 )
 
-PRODUCTS = 100_000
-STORES = 20
+PRODUCTS = sized(100_000, 2_000)  # the mix asks for page 3 of 'rice'
+STORES = sized(20, 3)
 SEED = 1
 DATABASE_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_search"
 )
 REDIS_URL = os.environ.get("BENCH_SEARCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-INDEX_PREFIX = "bench-search-"
+INDEX_PREFIX = index_prefix("bench-search-")
 CACHE_PREFIX = f"aisle-bench-search-{os.getpid()}"
 ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
@@ -422,13 +424,15 @@ def row(name: str, result: dict[str, float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=sized(8, 2))
     parser.add_argument(
-        "--rounds", type=int, default=6, help="passes over the search mix per client"
+        "--rounds", type=int, default=sized(6, 1), help="passes over the search mix per client"
     )
     parser.add_argument("--ilike-rounds", type=int, default=1)
-    parser.add_argument("--prefixes", type=int, default=400, help="distinct suggest prefixes")
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
+    parser.add_argument(
+        "--prefixes", type=int, default=sized(400, 12), help="distinct suggest prefixes"
+    )
+    parser.add_argument("--workers", type=int, default=sized(8, 2), help="gunicorn sync workers")
     parser.add_argument("--keep-index", action="store_true", help="leave the bench index behind")
     parser.add_argument(
         "--reuse-index", action="store_true", help="use a kept bench index if it is complete"
@@ -585,7 +589,7 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         say(f"  {name:<44} " + " ".join(f"{part:>8.2f}" for part in [*parts, sum(parts)]))
     say("")
     say("where one search request's time goes (1 client, sequential, median over the mix, ms):")
-    for name, value in search_layers(mix, port, repeats=2):
+    for name, value in search_layers(mix, port, repeats=sized(2, 1)):
         say(f"  {name:<68} {value:7.1f}")
     say("where one suggestion's time goes (1 client, sequential, median, ms):")
     for name, value in suggest_layers(prefixes[:60], port):
