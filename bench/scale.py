@@ -426,7 +426,7 @@ def main() -> None:
     parser.add_argument(
         "--sizes",
         type=lambda text: [int(size) for size in text.split(",")],
-        default=sized(list(SIZES), [300, 600]),
+        default=sized(list(SIZES), [300]),
         help="catalogue sizes, ascending (default 10000,100000,1000000)",
     )
     parser.add_argument("--budget-minutes", type=float, default=30.0)

@@ -106,9 +106,10 @@ BENCHES = {
         "BENCH_SCALE_DATABASE_URL",
         (
             r"300 products done: ",
-            r"600 products done: ",
+            r"search, 8 client\(s\): \d+ requests, p50 [\d.]+ ms",
+            r"\| 300 \| [\d.]+ s \| ",  # the table
             r"bench database, indices and Redis keys deleted",
-            r"all sizes measured; 6,000 extrapolated from 600",
+            r"all sizes measured; 3,000 extrapolated from 300",
         ),
         redis_vars=("BENCH_SCALE_REDIS_URL",),
         broker_vars=("BENCH_SCALE_BROKER_URL",),
