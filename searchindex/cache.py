@@ -1,4 +1,4 @@
-"""The autocomplete cache: suggestions per normalised query, namespaced by a catalog version."""
+"""The autocomplete cache: suggestions per normalised query, each tagged with a catalog version."""
 
 import time
 import uuid
@@ -75,17 +75,38 @@ def catalog_settled(version: str) -> bool:
         return True  # a token of the older form, made long ago
 
 
+def suggestions_lookup(*, q: str, store_id: int | None) -> tuple[str, list[str] | None]:
+    """The catalog version, and the titles cached for the query under it (None on a miss).
+
+    One round trip (an MGET of the version key and the query's key) where reading the version
+    and then the entry took two: the entry carries the version it was computed under, so a
+    bump still makes every earlier entry a miss.
+    """
+    key = suggest_cache_key(q=q, store_id=store_id)
+    found = cache.get_many([_VERSION_KEY, key])  # {} when Redis is unreachable: a miss
+    version = found.get(_VERSION_KEY)
+    if not isinstance(version, str):
+        return catalog_version(), None
+    return version, _titles_under(found.get(key), version)
+
+
+def _titles_under(entry: Any, version: str) -> list[str] | None:
+    if isinstance(entry, dict) and entry.get("version") == version:
+        titles = entry.get("titles")
+        return titles if isinstance(titles, list) else None
+    return None
+
+
 def suggestions_get(*, q: str, store_id: int | None, version: str) -> list[str] | None:
-    """Cached titles, or None on a miss (also when Redis is unreachable: errors are misses)."""
-    return cache.get(suggest_cache_key(q=q, store_id=store_id), version=version)
+    """Titles cached under `version`, or None on a miss (also when Redis is unreachable)."""
+    return _titles_under(cache.get(suggest_cache_key(q=q, store_id=store_id)), version)
 
 
 def suggestions_set(*, q: str, store_id: int | None, version: str, titles: list[str]) -> None:
     cache.set(
         suggest_cache_key(q=q, store_id=store_id),
-        titles,
+        {"version": version, "titles": titles},
         timeout=SUGGEST_TIMEOUT_SECONDS,
-        version=version,
     )
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from searchindex.cache import catalog_settled, catalog_version, suggestions_get, suggestions_set
+from searchindex.cache import catalog_settled, suggestions_lookup, suggestions_set
 from searchindex.queries import (
     SUGGEST_SIZE,
     product_suggest_body,
@@ -84,8 +84,7 @@ def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
     Raises `SearchUnavailable` when Elasticsearch cannot answer (nothing is cached then).
     """
     q = q.strip()
-    version = catalog_version()
-    cached = suggestions_get(q=q, store_id=store_id, version=version)
+    version, cached = suggestions_lookup(q=q, store_id=store_id)
     if cached is not None:
         return Suggestions(query=q, titles=cached)
     titles, took_ms = _suggest_titles(q, store_id)

@@ -9,6 +9,9 @@ from searchindex.cache import (
     catalog_version,
     catalog_version_bump,
     suggest_cache_key,
+    suggestions_get,
+    suggestions_lookup,
+    suggestions_set,
 )
 from searchindex.client import ALIAS
 from searchindex.documents import ProductDocument
@@ -191,11 +194,12 @@ def test_suggestions_are_cached_under_the_normalised_query(api_client, catalog, 
     assert suggest(api_client, "  Mil ") == ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"]
     key = suggest_cache_key(q="Mil", store_id=None)
     assert key == "autocomplete:mil"
-    assert cache.get(key, version=catalog_version()) == suggest(api_client, "mil")
+    assert cache.get(key) == {"version": catalog_version(), "titles": suggest(api_client, "mil")}
     store_id = catalog.stores["south"].id
     suggest(api_client, "MIL", store_id=store_id)
-    assert cache.get(f"autocomplete:mil:{store_id}", version=catalog_version()) == ["Milk"]
-    assert cache.ttl(key, version=catalog_version()) <= 300
+    assert cache.get(f"autocomplete:mil:{store_id}")["titles"] == ["Milk"]
+    assert suggestions_get(q="MIL", store_id=store_id, version=catalog_version()) == ["Milk"]
+    assert cache.ttl(key) <= 300
     # Served from the cache: the index no longer has the product, the answer still does.
     es.delete(index=ALIAS, id=catalog.products["Milk Bread"].id, refresh=True)
     assert "Milk Bread" in suggest(api_client, "mil")
@@ -291,3 +295,13 @@ def test_nothing_is_bumped_when_the_transaction_rolls_back(catalog):
         product.save()
         transaction.set_rollback(True)
     assert catalog_version() == version
+
+
+def test_a_lookup_reads_the_version_and_the_entry_and_misses_an_older_version():
+    version = catalog_version()
+    suggestions_set(q="Tea", store_id=None, version=version, titles=["Tea Bags"])
+    assert suggestions_lookup(q=" tea ", store_id=None) == (version, ["Tea Bags"])
+    catalog_version_bump()
+    bumped, cached = suggestions_lookup(q="tea", store_id=None)
+    assert (bumped != version, cached) == (True, None)
+    assert suggestions_get(q="tea", store_id=None, version=version) == ["Tea Bags"]
