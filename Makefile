@@ -38,9 +38,10 @@ test: services venv lint ## Run the whole test suite against the real services
 	bash scripts/test_tools.sh
 	AISLE_REQUIRE_COMPOSE_CLI=1 $(PY) -m pytest
 
-lint: venv ## ruff (lint + format check) and a check for missing migrations
+lint: venv ## ruff (lint + format check), mypy and a check for missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=config.settings $(MANAGE) makemigrations --check --dry-run
 
 format: venv ## Apply ruff's fixes and formatting

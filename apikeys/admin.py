@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
@@ -30,7 +30,8 @@ class ApiKeyAdmin(APIKeyModelAdmin):
 
     model = ApiKey
     form = ApiKeyAdminForm
-    list_display = [
+    # The library's admin leaves these unannotated: mypy takes its fixed tuples for their type.
+    list_display = [  # type: ignore[assignment]
         "name",
         "prefix",
         "scope_list",
@@ -40,13 +41,14 @@ class ApiKeyAdmin(APIKeyModelAdmin):
         "_has_expired",
         "revoked",
     ]
-    list_filter = ["revoked", "created"]
-    search_fields = ["name", "prefix"]
+    list_filter = ["revoked", "created"]  # type: ignore[assignment]
+    search_fields = ["name", "prefix"]  # type: ignore[assignment]
     actions = ["revoke"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple:
-        fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.revoked:
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple:
+        # The library annotates obj as Model, yet the admin passes None on the add form.
+        fields = super().get_readonly_fields(request, obj)  # type: ignore[arg-type]
+        if isinstance(obj, ApiKey) and obj.revoked:
             fields = (*fields, "scopes", "store_ids")
         return fields
 

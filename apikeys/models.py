@@ -1,17 +1,28 @@
 """The API key: the library's hashed, revocable, expiring key, plus scopes and a store list."""
 
+from typing import ClassVar, cast
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from rest_framework_api_key.models import AbstractAPIKey
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 from apikeys.scopes import Scope
 
 
+class ApiKeyManager(APIKeyManager):
+    """The library's manager, typed for ApiKey (its own says AbstractAPIKey)."""
+
+    def get_from_key(self, key: str) -> "ApiKey":
+        return cast("ApiKey", super().get_from_key(key))  # it queries ApiKey only
+
+
 class ApiKey(AbstractAPIKey):
     """Only `prefix` and a SHA-512 of the key are stored; the key itself is shown once."""
+
+    objects: ClassVar[ApiKeyManager] = ApiKeyManager()
 
     scopes = ArrayField(
         models.CharField(max_length=32, choices=Scope.choices),

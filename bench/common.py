@@ -63,6 +63,14 @@ def percentile(samples: Sequence[float], p: float) -> float:
     return ordered[max(rank, 1) - 1]
 
 
+def one(cursor: psycopg.Cursor[Any]) -> Any:
+    """The row a query must return: none is a broken bench, not a None to carry on with."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -233,8 +241,9 @@ def run_clients(
             finished.abort()
             raise
         finally:
-            if hasattr(state, "close"):
-                state.close()
+            close = getattr(state, "close", None)
+            if close is not None:
+                close()
 
     threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
     for thread in threads:
@@ -467,9 +476,12 @@ def database_prepare(
     if catalog is None:
         return
     with psycopg.connect(env["DATABASE_URL"]) as conn:
-        products, stores = conn.execute(
-            "SELECT (SELECT count(*) FROM catalog_product), (SELECT count(*) FROM inventory_store)"
-        ).fetchone()
+        products, stores = one(
+            conn.execute(
+                "SELECT (SELECT count(*) FROM catalog_product),"
+                " (SELECT count(*) FROM inventory_store)"
+            )
+        )
     if (products, stores) == (catalog.products, catalog.stores):
         say(f"catalog: reusing {products:,} seeded products and {stores} stores")
         return
@@ -565,7 +577,7 @@ def visible_titles(titles: list[str]) -> set[str]:
     hits = es_client().search(
         index=ALIAS,
         query={"terms": {"title.raw": [title.lower() for title in titles]}},
-        source=["title"],
+        source=["title"],  # type: ignore[arg-type]  # a field list is valid; the client's hint omits it
         size=len(titles),
     )["hits"]["hits"]
     return {hit["_source"]["title"] for hit in hits}

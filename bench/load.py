@@ -67,6 +67,8 @@ def prepare(products: int, stores: int) -> dict:
     from inventory.models import Inventory, Store
 
     hot_store = Store.objects.order_by("id").first()
+    if hot_store is None:
+        raise RuntimeError("the seeded catalog has no store")
     hot_rows = list(Inventory.objects.filter(store=hot_store).order_by("product_id")[:5])
     Inventory.objects.filter(pk__in=[row.pk for row in hot_rows]).update(quantity=HOT_STOCK)
     manage("rebuild_index", env=os.environ)
@@ -210,7 +212,11 @@ def index_drift() -> int:
         index=ALIAS, size=10_000, source_includes=["in_stock_store_ids"], query={"match_all": {}}
     )["hits"]["hits"]:
         indexed[int(hit["_id"])] = sorted(hit["_source"].get("in_stock_store_ids") or [])
-    truth = {p.id: sorted(p.stocked_store_ids) for p in products_for_indexing()}
+    truth = {
+        # stocked_store_ids is an annotation of products_for_indexing, unknown to the model type.
+        p.id: sorted(p.stocked_store_ids)  # type: ignore[attr-defined]
+        for p in products_for_indexing()
+    }
     return sum(1 for pid in set(truth) | set(indexed) if truth.get(pid) != indexed.get(pid))
 
 

@@ -35,6 +35,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from io import StringIO
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -307,8 +308,9 @@ def main() -> None:
         say(f"indices: {ALIAS} and {BASELINE_INDEX} ({time.perf_counter() - clock:.1f} s)")
 
         products = list(Product.objects.values_list("id", "sku", "title"))
-        sku_of = {pk: sku for pk, sku, _ in products}
-        titles = {sku: title for _, sku, title in products}
+        # Every imported ESCI product has a SKU (the import keys on it); the column is nullable.
+        sku_of = {pk: cast(str, sku) for pk, sku, _ in products}
+        titles = {cast(str, sku): title for _, sku, title in products}
         judged = {doc for ratings in judgments.values() for doc in ratings}
         missing = judged - set(titles)
         if missing:

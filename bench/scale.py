@@ -55,6 +55,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     index_prefix,
     load_average,
     manage,
+    one,
     percentile,
     redis_delete,
     run_clients,
@@ -246,7 +247,7 @@ def serve(result: Measured, args: argparse.Namespace) -> None:
 
 def database_bytes() -> int:
     with psycopg.connect(DATABASE_URL) as conn:
-        return conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        return one(conn.execute("SELECT pg_database_size(current_database())"))[0]
 
 
 def measure(products: int, args: argparse.Namespace) -> Measured:

@@ -254,7 +254,8 @@ class EsConnection:
 
     def __init__(self) -> None:
         url = urlparse(ES_URL)
-        self.conn = http.client.HTTPConnection(url.hostname, url.port or 9200, timeout=30)
+        host = url.hostname or "127.0.0.1"  # ELASTICSEARCH_URL without a host: the local node
+        self.conn = http.client.HTTPConnection(host, url.port or 9200, timeout=30)
 
     def search(self, body: bytes, filter_path: tuple[str, ...] = SEARCH_FILTER_PATH) -> dict:
         """POST a search with the same `filter_path` the API sends."""
@@ -352,7 +353,13 @@ def search_layers(mix: list[dict[str, str]], port: int, repeats: int) -> list[tu
     es = EsConnection()
     client = Client()
     pg = psycopg.connect(DATABASE_URL, autocommit=True)
-    took, raw, search_fn, sql, django_fn, http_fn, ilike = ([] for _ in range(7))
+    took: list[float] = []
+    raw: list[float] = []
+    search_fn: list[float] = []
+    sql: list[float] = []
+    django_fn: list[float] = []
+    http_fn: list[float] = []
+    ilike: list[float] = []
     for repeat in range(repeats):
         for params in mix:
             response = timed(raw, es.search, raw_search_body(params), (*SEARCH_FILTER_PATH, "took"))
@@ -383,7 +390,11 @@ def suggest_layers(prefixes: list[str], port: int) -> list[tuple[str, float]]:
     """One client: each layer of an uncached suggestion, then a cached one, median in ms."""
     es = EsConnection()
     client = Client()
-    raw, titles, django_cold, http_cold, http_warm = ([] for _ in range(5))
+    raw: list[float] = []
+    titles: list[float] = []
+    django_cold: list[float] = []
+    http_cold: list[float] = []
+    http_warm: list[float] = []
     for prefix in prefixes:
         timed(raw, raw_suggest, es, prefix)
         timed(titles, _suggest_titles, prefix, None)

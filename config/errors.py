@@ -20,7 +20,7 @@ class AisleError(Exception):
 
     code = "error"
     message = "Request failed."
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(
         self,
@@ -119,9 +119,11 @@ def _response_for_api_exception(exc: exceptions.APIException) -> Response:
         body = error_body(code, _validation_message(details), details)
     else:
         body = error_body(code, str(exc.detail))
-    headers = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    headers: dict[str, str] = {}
+    # Throttled sets `wait` in __init__; the DRF stubs leave it out.
+    wait: float | None = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         body["error"]["message"] = "Too many requests; retry later."
         body["error"]["details"] = {"retry_after": int(headers["Retry-After"])}
     if isinstance(exc, exceptions.NotAuthenticated):
@@ -129,8 +131,9 @@ def _response_for_api_exception(exc: exceptions.APIException) -> Response:
         body["error"]["message"] = (
             "An API key is required: send `Authorization: Api-Key <key>` or `X-Api-Key: <key>`."
         )
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
+    auth_header: str | None = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
     return Response(body, status=exc.status_code, headers=headers)
 
 

@@ -50,7 +50,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from(request)
-        request.request_id = request_id
+        # Django's HttpRequest declares no such field; views and handlers may read it.
+        request.request_id = request_id  # type: ignore[attr-defined]
         request_id_var.set(request_id)
         started = time.perf_counter()
         response = self.get_response(request)
@@ -107,7 +108,7 @@ def _is_envelope(body: Any) -> bool:
 
 def _json_body(response: HttpResponseBase) -> Any:
     content_type = response.get("Content-Type", "").split(";")[0].strip()
-    if content_type != "application/json" or response.streaming:
+    if content_type != "application/json" or not isinstance(response, HttpResponse):
         return None
     try:
         return json.loads(response.content)
@@ -162,7 +163,9 @@ class CommonMiddleware(common.CommonMiddleware):
             request
         )
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if (
             response.status_code == 404
             and request.method not in self.redirectable_methods

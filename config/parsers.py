@@ -1,5 +1,6 @@
 """The API's JSON parser: DRF's, refusing documents nested too deeply to be honest input."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import parsers
@@ -27,7 +28,10 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSONParser; a body nested deeper than MAX_JSON_DEPTH is a 400 `malformed_request`."""
 
     def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         message = f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
         try:

@@ -2,6 +2,7 @@
 
 import functools
 import logging
+from typing import cast
 
 from django.core.cache import cache
 from django_redis import get_redis_connection
@@ -62,7 +63,9 @@ class AtomicRedisThrottle(BaseThrottle):
         return caller(request)
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # The stubs type the rates as numbers; DRF's are strings such as "30/min".
+        rates = cast(dict[str, str | None], api_settings.DEFAULT_THROTTLE_RATES)
+        rate = rates.get(self.scope)
         if not rate:
             return True
         limit, seconds = parse_rate(rate)

@@ -1,5 +1,6 @@
 """Stock reads: stores and the cached, versioned per-store inventory listing."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ def store_check_exists(*, store_id: int) -> None:
         raise StoreNotFound(f"Store {store_id} does not exist.")
 
 
-def store_inventory_list(*, store_id: int) -> QuerySet[Inventory, dict[str, Any]]:
+def store_inventory_list(*, store_id: int) -> QuerySet[Inventory, Mapping[str, Any]]:
     """The store's stock rows as plain dicts, by title (case-insensitive), ties by product id.
 
     One query joining product and category (what select_related would fetch), as `values()` so

@@ -4,13 +4,18 @@ from django.contrib import admin
 
 from ordering.models import IdempotencyRecord, Order, OrderItem
 
+# Shown and read-only alike; tuples, since `fields` also accepts groups and a list of str would
+# not type as one.
+ITEM_FIELDS = ("product", "quantity_requested", "unit_price", "quantity_available", "reject_reason")
+RECORD_FIELDS = ("key", "request_hash", "order", "response_status", "response_body", "created_at")
+
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ["product", "quantity_requested", "unit_price", "quantity_available", "reject_reason"]
-    readonly_fields = fields
+    fields = ITEM_FIELDS
+    readonly_fields = ITEM_FIELDS
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -43,8 +48,8 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_display = ["key", "order", "response_status", "created_at"]
     search_fields = ["key"]
     list_select_related = ["order"]
-    fields = ["key", "request_hash", "order", "response_status", "response_body", "created_at"]
-    readonly_fields = fields
+    fields = RECORD_FIELDS
+    readonly_fields = RECORD_FIELDS
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

@@ -59,7 +59,12 @@ def idempotency_replay(*, key: IdempotencyKey, request_hash: str) -> Replay | No
     record = IdempotencyRecord.objects.select_related("order").filter(**key.lookup()).first()
     if record is None:
         return None
-    if record.request_hash != request_hash or record.response_status is None:
+    # The order and the status are recorded together (idempotency_record): both or neither.
+    if (
+        record.request_hash != request_hash
+        or record.response_status is None
+        or record.order is None
+    ):
         raise IdempotencyConflict()
     return Replay(
         order=record.order,

@@ -1,6 +1,6 @@
 """Input and output shapes of order placement and the store order listing."""
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -24,8 +24,10 @@ class OrderLinesInputSerializer(serializers.ListSerializer):
         except serializers.ValidationError as exc:
             detail = exc.detail
             if isinstance(detail, dict) and detail and all(isinstance(k, int) for k in detail):
+                # A list's errors are keyed by line index; the stubs key every detail by str.
+                by_index = cast(dict[int, Any], detail)
                 raise serializers.ValidationError(
-                    [detail.get(index, {}) for index in range(len(data))]
+                    [by_index.get(index, {}) for index in range(len(data))]
                 ) from None
             if isinstance(detail, dict) and set(detail) == {api_settings.NON_FIELD_ERRORS_KEY}:
                 raise serializers.ValidationError(
@@ -44,7 +46,8 @@ class OrderLineInputSerializer(serializers.Serializer):
 
 class OrderPlaceInputSerializer(serializers.Serializer):
     store_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    # many=True passes max_length on to the ListSerializer; the stubs do not know that.
+    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
 
 
 class OrderItemOutputSerializer(serializers.Serializer):

@@ -51,7 +51,7 @@ def search_report(
             "must_not": [{"term": {"query": ""}}],
         }
     }
-    aggs = {
+    aggs: dict[str, Any] = {
         "endpoints": {"terms": {"field": "endpoint", "size": 5}},
         "zero": {
             "filter": {

@@ -87,7 +87,7 @@ def index_drift(*, sample: int | None = 200, seed: int | None = None) -> DriftRe
         }
         indexed = {
             int(d["_id"]): d["_source"]
-            for d in es.mget(index=ALIAS, ids=list(found))["docs"]
+            for d in es.mget(index=ALIAS, ids=[str(pk) for pk in found])["docs"]
             if d.get("found")
         }
         report.checked += len(found)

@@ -2,9 +2,9 @@
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -116,7 +116,7 @@ def _drain(result: DrainResult, batch_size: int) -> None:
             return
 
 
-def _drain_batch(rows: list[dict[str, Any]], result: DrainResult) -> list[int]:
+def _drain_batch(rows: Sequence[Mapping[str, Any]], result: DrainResult) -> list[int]:
     """Apply one batch; returns the seqs to pass over for the rest of this drain."""
     products_of = products_of_rows(rows)
     all_pks = set().union(*products_of.values()) if products_of else set()
@@ -183,7 +183,7 @@ def _mark_failed(failed: dict[int, str]) -> None:
 # --- applying changes to an index (the drain above, and a rebuild's journal replay) -----------
 
 
-def products_of_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, int], set[int]]:
+def products_of_rows(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, int], set[int]]:
     """The product ids each outbox (or journal) row stands for: itself, or a category's products."""
     products_of: dict[tuple[str, int], set[int]] = {}
     category_pks = set()
@@ -241,7 +241,8 @@ def documents_apply(
     )
     # As Document.bulk would, which cannot take a client with its own timeout.
     post_index.send(sender=ProductDocument, instance=doc, actions=sent, response=response)
-    _, errors = response
+    # Without stats_only, the second item is the list of failed items, never a count.
+    errors = cast(list[dict[str, Any]], response[1])
     refused: dict[int, str] = {}
     for error in errors:
         op_type, item = next(iter(error.items()))

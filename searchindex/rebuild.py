@@ -60,7 +60,7 @@ class RebuildResult:
 def index_rebuild(
     *,
     keep: int = 0,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     before_swap: Callable[[str], None] | None = None,
     chunk_size: int = REBUILD_CHUNK,
     thread_count: int = REBUILD_THREADS,
@@ -266,7 +266,7 @@ def index_create(*, name: str, bulk_load: bool = False) -> str:
 
 
 def _populate(
-    name: str, *, progress: Callable[[int], None] | None, chunk_size: int, thread_count: int
+    name: str, *, progress: Callable[[int], object] | None, chunk_size: int, thread_count: int
 ) -> int:
     """Load every product from one Postgres snapshot, `thread_count` bulk requests at a time."""
     doc = ProductDocument()

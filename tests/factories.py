@@ -1,15 +1,29 @@
 """factory_boy factories for the models clients and operators see."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
+from django.db.models import Model
 
 from catalog.models import Category, Product
 from inventory.models import Inventory, Store
 from ordering.models import Order, OrderItem
 
+M = TypeVar("M", bound=Model)
 
-class CategoryFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(factory.django.DjangoModelFactory[M]):
+    """A Django factory whose call mypy knows returns the model instance."""
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass __call__ returns the created model but is untyped, so mypy
+        # would take `ProductFactory()` for a factory instance; this says what it returns.
+        def __new__(cls, **kwargs: Any) -> M:  # type: ignore[misc]  # not a subclass, on purpose
+            ...
+
+
+class CategoryFactory(ModelFactory[Category]):
     class Meta:
         model = Category
         django_get_or_create = ("slug",)
@@ -18,7 +32,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"category-{n}")
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(ModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -28,14 +42,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory(CategoryFactory)
 
 
-class StoreFactory(factory.django.DjangoModelFactory):
+class StoreFactory(ModelFactory[Store]):
     class Meta:
         model = Store
 
     name = factory.Sequence(lambda n: f"Store {n}")
 
 
-class InventoryFactory(factory.django.DjangoModelFactory):
+class InventoryFactory(ModelFactory[Inventory]):
     class Meta:
         model = Inventory
 
@@ -44,7 +58,7 @@ class InventoryFactory(factory.django.DjangoModelFactory):
     quantity = 10
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
+class OrderFactory(ModelFactory[Order]):
     class Meta:
         model = Order
 
@@ -52,7 +66,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     status = Order.Status.CONFIRMED
 
 
-class OrderItemFactory(factory.django.DjangoModelFactory):
+class OrderItemFactory(ModelFactory[OrderItem]):
     class Meta:
         model = OrderItem
 

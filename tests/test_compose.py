@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -49,11 +50,13 @@ def load_overlay() -> dict:
 
     def tagged(tag: str):
         def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict:
+            value: Any
             if isinstance(node, yaml.SequenceNode):
                 value = loader.construct_sequence(node)
             elif isinstance(node, yaml.MappingNode):
                 value = loader.construct_mapping(node)
             else:
+                assert isinstance(node, yaml.ScalarNode), node
                 value = loader.construct_scalar(node)
             return {tag: value}
 
@@ -66,6 +69,8 @@ def load_overlay() -> dict:
 
 def load_script(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, ROOT / "docker" / f"{name}.py")
+    assert spec is not None, name
+    assert spec.loader is not None, name
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -365,7 +370,9 @@ def test_init_runs_migrate_then_seed_then_rebuild_index_then_the_kibana_data_vie
     positions = [script.find(step) for step in steps]
     assert all(position >= 0 for position in positions), dict(zip(steps, positions, strict=True))
     assert positions == sorted(positions)
-    subprocess.run([shutil.which("sh"), "-n", str(ROOT / command[1])], check=True)  # noqa: S603
+    sh = shutil.which("sh")
+    assert sh is not None, "no sh on PATH"
+    subprocess.run([sh, "-n", str(ROOT / command[1])], check=True)  # noqa: S603
 
 
 def test_only_web_and_kibana_publish_ports_and_kibana_only_on_loopback():

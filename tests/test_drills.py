@@ -463,7 +463,7 @@ def test_drill_worker_killed_mid_task_redelivers_and_sends_each_confirmation_onc
     received = [Counter(m.group(1) for m in _RECEIVED.finditer(text)) for text in (first, second)]
     outcomes = [dict(_SUCCEEDED.findall(text)) for text in (first, second)]
     killed_task = f"drill-{victim.pk}-a"
-    sends = Counter()
+    sends: Counter[int] = Counter()
     for done in outcomes:
         for task_id, result in done.items():
             if result == "True":
@@ -540,7 +540,9 @@ def test_drill_postgres_connection_dropped_mid_order_fails_cleanly_and_next_orde
             what="the order request to wait for the stock lock",
         )
         (victim_pid,) = lock_waiters(admin, exclude=holder.info.backend_pid)
-        terminated = admin.execute("SELECT pg_terminate_backend(%s)", [victim_pid]).fetchone()[0]
+        killed = admin.execute("SELECT pg_terminate_backend(%s)", [victim_pid]).fetchone()
+        assert killed is not None
+        terminated = killed[0]
         request.join(timeout=30)
         holder.rollback()
 

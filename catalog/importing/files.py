@@ -7,7 +7,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from catalog.exceptions import CatalogImportError
 
@@ -38,7 +38,8 @@ class CatalogFile:
             self.name = path.name
             self.stream: IO[bytes]
             if magic[:2] == b"\x1f\x8b":
-                self.stream = self._stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+                gz = self._stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+                self.stream = cast(IO[bytes], gz)  # a binary file; typeshed types it apart
                 self.name = _strip_suffix(path.name)
             elif magic == b"PK\x03\x04":
                 archive = self._stack.enter_context(zipfile.ZipFile(raw))

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from catalog.exceptions import CatalogImportError
 from catalog.importing.files import FORMATS
@@ -13,7 +14,8 @@ from catalog.models import Product
 
 DEFAULT_CATEGORY = "Uncategorised"
 DEFAULT_BATCH = 2_000
-SOURCE_MAX = Product._meta.get_field("source").max_length
+# A CharField always has a max_length; Field in general may not.
+SOURCE_MAX = cast(int, Product._meta.get_field("source").max_length)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import functools
 import math
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from django.core.exceptions import ValidationError
@@ -13,11 +13,12 @@ from catalog.models import Category, Product, image_url_validator
 
 # A field the line does not have (absent, null, "", [] or {}): distinct from any value.
 MISSING: Any = object()
-_CATEGORY_MAX = Category._meta.get_field("name").max_length
+# Char and URL fields always have a max_length; Field in general may not.
+_CATEGORY_MAX = cast(int, Category._meta.get_field("name").max_length)
 _SLUG_MAX = Category._meta.get_field("slug").max_length
 _PRICE_MAX = Decimal("99999999.99")  # max_digits=10, decimal_places=2
 _CENT = Decimal("0.01")
-_IMAGE_URL_MAX = Product._meta.get_field("image_url").max_length
+_IMAGE_URL_MAX = cast(int, Product._meta.get_field("image_url").max_length)
 
 
 class InvalidValue(Exception):

@@ -27,7 +27,7 @@ def rates(settings):
     return set_rates
 
 
-def body(store, product, quantity: int = 1) -> dict:
+def body(store, product, *, quantity: int = 1) -> dict:
     return {
         "store_id": store.id,
         "items": [{"product_id": product.id, "quantity_requested": quantity}],

@@ -5,6 +5,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -46,7 +47,7 @@ def order_body(world: World, store_id: int | None = None) -> dict:
 class Endpoint:
     scope: str
     success: int
-    call: Callable[[APIClient, World, dict[str, str]], object]
+    call: Callable[[APIClient, World, dict[str, str]], Any]  # the test client's response
 
 
 ENDPOINTS = {

@@ -7,6 +7,7 @@ import zipfile
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -219,7 +220,7 @@ def test_compressed_input_is_read(tmp_path, wrapper):
 
     out = run(path)
 
-    assert sorted(Product.objects.values_list("sku", flat=True)) == ["S0", "S1", "S2"]
+    assert sorted(Product.objects.values_list("sku", flat=True), key=str) == ["S0", "S1", "S2"]
     assert "source 'feed'" in out
 
 
@@ -550,7 +551,7 @@ def test_skip_invalid_imports_the_valid_lines_and_writes_the_rejected_ones(tmp_p
 
     out = run(path, "--skip-invalid", f"--rejects={rejects}")
 
-    assert sorted(Product.objects.values_list("sku", flat=True)) == ["S1", "S4"]
+    assert sorted(Product.objects.values_list("sku", flat=True), key=str) == ["S1", "S4"]
     assert Product.objects.get(sku="S1").title == "Product S1"
     assert "2 created" in out
     assert "3 rejected" in out
@@ -691,7 +692,9 @@ def test_default_mapping_reads_each_field_from_its_own_name():
 # --- the index --------------------------------------------------------------------------------
 
 
-def indexed(es, pk: int) -> dict | None:
+# Any, not `dict | None`: tests index the document directly, and a None fails them either way.
+def indexed(es, pk: int) -> Any:
+    """The product's indexed document, or None when it is not in the index."""
     es.indices.refresh(index=ALIAS)
     try:
         return es.get(index=ALIAS, id=pk)["_source"]

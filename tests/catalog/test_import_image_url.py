@@ -38,7 +38,7 @@ def failure(path: Path, *args: str) -> str:
     return str(caught.value)
 
 
-def images() -> dict[str, str]:
+def images() -> dict[str | None, str]:
     return dict(Product.objects.values_list("sku", "image_url"))
 
 

@@ -30,7 +30,7 @@ _UNKNOWN = object()
 
 def module_constants(tree: ast.Module) -> dict[str, object]:
     """Module-level `NAME = <literal>` assignments, for defaults given by name."""
-    constants = {}
+    constants: dict[str, object] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
             for target in node.targets:
@@ -66,6 +66,7 @@ def settings_reads(path: Path) -> dict[str, object]:
             continue
         name_node = node.args[0]
         assert isinstance(name_node, ast.Constant), f"{path.name}: a variable name not literal"
+        assert isinstance(name_node.value, str), f"{path.name}: a variable name not a string"
         default = node.args[1] if len(node.args) > 1 else None
         default = next((k.value for k in node.keywords if k.arg == "default"), default)
         reads[name_node.value] = (

@@ -55,6 +55,7 @@ def json_log() -> Iterator[io.StringIO]:
     ]
     assert len(handlers) == 1, "LOGGING must put RequestIdFilter on the console handler"
     handler = handlers[0]
+    assert isinstance(handler, logging.StreamHandler), "the console handler writes to a stream"
     buffer = io.StringIO()
     original_stream = handler.setStream(buffer)
     access_logger = logging.getLogger("aisle.request")

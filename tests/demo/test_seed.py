@@ -151,8 +151,11 @@ def test_same_seed_gives_identical_titles_prices_stock_and_ids():
 @pytest.mark.django_db
 def test_rerun_resets_catalog_stock_and_orders_instead_of_duplicating():
     seed("--products", "50", "--stores", "3", "--seed", "1")
-    order = Order.objects.create(store=Store.objects.first(), status=Order.Status.CONFIRMED)
-    OrderItem.objects.create(order=order, product=Product.objects.first(), quantity_requested=1)
+    store, product = Store.objects.first(), Product.objects.first()
+    assert store is not None
+    assert product is not None
+    order = Order.objects.create(store=store, status=Order.Status.CONFIRMED)
+    OrderItem.objects.create(order=order, product=product, quantity_requested=1)
 
     seed("--products", "50", "--stores", "3", "--seed", "2")
 

@@ -1,5 +1,6 @@
 """Real concurrency against Postgres: threads, each with its own connection, committing for real."""
 
+import functools
 import random
 import threading
 from collections.abc import Callable
@@ -38,7 +39,7 @@ def run_concurrently(bodies: list[dict], threads: int = THREADS, **headers: str)
         finally:
             connection.close()
 
-    run_threads([lambda offset=offset: worker(offset) for offset in range(threads)])
+    run_threads([functools.partial(worker, offset) for offset in range(threads)])
     assert errors == []
     return responses
 

@@ -128,6 +128,7 @@ def test_a_repeated_key_returns_the_first_order_and_its_recorded_response():
     assert again.order == first.order
     assert [x.pk for x in again.lines] == [x.pk for x in first.lines]
     assert [x.reject_reason for x in again.rejected_lines] == ["insufficient_stock"]
+    assert again.replay is not None
     assert again.replay.status_code == 201
     assert again.replay.body["id"] == first.order.pk
     assert again.replay.body["rejected_items"][0]["quantity_available"] == 1

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from celery.signals import task_retry
@@ -15,7 +16,8 @@ from tests.factories import InventoryFactory, OrderFactory
 pytestmark = pytest.mark.django_db
 
 
-def sent_log_lines(caplog, order_id: int) -> list[logging.LogRecord]:
+# Any: the records carry their `extra` fields as attributes, which LogRecord does not declare.
+def sent_log_lines(caplog, order_id: int) -> list[Any]:
     return [
         r
         for r in caplog.records

@@ -5,6 +5,7 @@ import io
 import os
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,7 +45,7 @@ def es(es):
 
 
 @pytest.fixture
-def stream(settings, es) -> str:
+def stream(settings, es) -> Iterator[str]:
     """Analytics on, into a stream kept per test database: a data stream cannot be deleted on
     our node, so one per run would pile up; emptied before each test instead."""
     settings.SEARCH_ANALYTICS_ENABLED = True

@@ -120,7 +120,7 @@ def test_the_dashboard_has_a_panel_for_each_chart_the_issue_asks_for():
     }
     assert ("terms", "store_id") in operations("Searches by store")
     # Panels do not overlap on the 48-column grid.
-    cells = set()
+    cells: set[tuple[int, int]] = set()
     for panel in panels:
         grid = panel["gridData"]
         assert grid["x"] + grid["w"] <= 48

@@ -16,7 +16,7 @@ from searchindex.suggest import product_suggest
 DEAD_NODE = "http://127.0.0.1:1"
 
 
-def retries(client: Elasticsearch) -> tuple[bool, int]:
+def retries(client: Elasticsearch) -> tuple[object, object]:
     """(retry on timeout, retries) the client sends each request with (no public accessor)."""
     return client._retry_on_timeout, client._max_retries
 

@@ -34,6 +34,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def stall_proxy() -> Iterator[StallProxy]:
     """Every Elasticsearch request goes through a StallProxy until the test ends."""
     node = urlsplit(settings.ELASTICSEARCH_URL)
+    assert node.hostname is not None
+    assert node.port is not None
     proxy = StallProxy(target=(node.hostname, node.port))
     original = connections.get_connection()
     connections.create_connection(

@@ -1,5 +1,7 @@
 """GET /api/search/suggest/: ordering, limit, distinct titles, store filter, typos and the cache."""
 
+from typing import Any
+
 import pytest
 from django.core.cache import cache
 
@@ -194,12 +196,14 @@ def test_suggestions_are_cached_under_the_normalised_query(api_client, catalog, 
     assert suggest(api_client, "  Mil ") == ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"]
     key = suggest_cache_key(q="Mil", store_id=None)
     assert key == "autocomplete:mil"
-    assert cache.get(key) == {"version": catalog_version(), "titles": suggest(api_client, "mil")}
+    entry: Any = cache.get(key)
+    assert entry == {"version": catalog_version(), "titles": suggest(api_client, "mil")}
     store_id = catalog.stores["south"].id
     suggest(api_client, "MIL", store_id=store_id)
     assert cache.get(f"autocomplete:mil:{store_id}")["titles"] == ["Milk"]
     assert suggestions_get(q="MIL", store_id=store_id, version=catalog_version()) == ["Milk"]
-    assert cache.ttl(key) <= 300
+    # django-redis's cache has ttl(); `cache` is typed as Django's BaseCache.
+    assert cache.ttl(key) <= 300  # type: ignore[attr-defined]
     # Served from the cache: the index no longer has the product, the answer still does.
     es.delete(index=ALIAS, id=catalog.products["Milk Bread"].id, refresh=True)
     assert "Milk Bread" in suggest(api_client, "mil")

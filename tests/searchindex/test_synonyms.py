@@ -60,6 +60,7 @@ def test_a_new_index_carries_only_the_enabled_rules(product_index):
     index_rebuild()
 
     rules = live_synonym_rules(alias_indices()[0])
+    assert rules is not None
     assert "curd, yogurt, yoghurt, dahi" not in rules
     assert rules[-1] == "tomato sauce, ketchup => ketchup"
 
@@ -148,7 +149,9 @@ def test_disabling_a_rule_removes_it_from_the_live_index(api_client, jaggery):
     assert synonyms_push()["changed"]
 
     assert titles(api_client, "gur") == []
-    assert "gur, jaggery" not in live_synonym_rules(alias_indices()[0])
+    rules = live_synonym_rules(alias_indices()[0])
+    assert rules is not None
+    assert "gur, jaggery" not in rules
 
 
 def test_the_sweep_applies_a_change_whose_push_never_ran(api_client, jaggery, es):

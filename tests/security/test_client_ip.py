@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import RequestFactory
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def request_from(remote: str, forwarded: str | None = None):
-    headers = {} if forwarded is None else {"HTTP_X_FORWARDED_FOR": forwarded}
+    headers: dict[str, Any] = {} if forwarded is None else {"HTTP_X_FORWARDED_FOR": forwarded}
     return RequestFactory().get("/healthz", REMOTE_ADDR=remote, **headers)
 
 
