@@ -99,8 +99,6 @@ class ProductSuggestView(APIView):
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
         analytics.suggest_recorded(request, params.validated_data.get("store_id"), suggestions)
-        return Response(
-            SuggestOutputSerializer(
-                {"query": suggestions.query, "results": suggestions.titles}
-            ).data
-        )
+        # The shape SuggestOutputSerializer declares, built directly: its fields only called
+        # str() on strings, at ~9% of a cached suggestion's CPU.
+        return Response({"query": suggestions.query, "results": list(suggestions.titles)})
