@@ -406,7 +406,7 @@ def suggest_layers(prefixes: list[str], port: int) -> list[tuple[str, float]]:
     return [
         ("(e) raw completion request(s) from a client", _ms(raw)),
         ("the same through the Python ES client, titles ranked", _ms(titles)),
-        ("Django + DRF in-process, cache cold (+ 4 Redis round trips)", _ms(django_cold)),
+        ("Django + DRF in-process, cache cold (+ 3 Redis round trips)", _ms(django_cold)),
         ("(d) the API over HTTP through gunicorn, cache cold", _ms(http_cold)),
         ("    the API over HTTP through gunicorn, cache warm", _ms(http_warm)),
     ]
