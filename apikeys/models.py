@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
-from apikeys.scopes import Scope
+from apikeys.scopes import IMPLIED, Scope
 
 
 class ApiKeyManager(APIKeyManager):
@@ -60,7 +60,7 @@ class ApiKey(AbstractAPIKey):
             )
 
     def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
+        return scope in self.scopes or any(scope in IMPLIED.get(held, ()) for held in self.scopes)
 
     def allows_store(self, store_id: int) -> bool:
         return not self.store_ids or store_id in self.store_ids

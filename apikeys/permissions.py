@@ -33,6 +33,25 @@ def request_key(request: Request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
+# Scopes a signed-in, active staff member holds without a key (the search console in a browser,
+# which cannot keep a key secret). Views offering them authenticate sessions with DRF's
+# SessionAuthentication, which enforces CSRF on unsafe methods.
+STAFF_SCOPES = frozenset({Scope.SEARCH, Scope.SEARCH_ADMIN})
+
+
+def staff_session(request: Request) -> bool:
+    user = request.user
+    return bool(user is not None and user.is_active and user.is_staff)
+
+
+def has_search_admin(request: Request) -> bool:
+    """A `search:admin` key, or (with no key sent) a signed-in staff member."""
+    key = request_key(request)
+    if key is not None:
+        return key.has_scope(Scope.SEARCH_ADMIN)
+    return staff_session(request)
+
+
 def required_scope(view: Any) -> str:
     scope = getattr(view, "required_scope", None)
     if scope not in {*Scope.values, PUBLIC, ANY_KEY}:
@@ -56,7 +75,11 @@ def policy_description(view: Any) -> str | None:
     scope = getattr(view, "required_scope", None)
     if scope not in Scope.values:
         return None
-    limited = " A key limited to stores may act only on those." if scope != Scope.SEARCH else ""
+    limited = (
+        " A key limited to stores may act only on those."
+        if scope not in {Scope.SEARCH, Scope.SEARCH_ADMIN}
+        else ""
+    )
     return (
         f"API key scope: `{scope}` (required in production; in development a key is optional,"
         f" but a key that is sent must be valid and have this scope).{limited}"
@@ -100,6 +123,8 @@ class ApiKeyPolicy(permissions.BasePermission):
             return True
         key = request_key(request)
         if key is None:
+            if scope in STAFF_SCOPES and staff_session(request):
+                return True
             return not keys_required()
         if scope == ANY_KEY:
             return True
@@ -121,5 +146,4 @@ class SchemaAccess(permissions.BasePermission):
     def has_permission(self, request: Request, view: "APIView") -> bool:
         if request_key(request) is not None or not keys_required():
             return True
-        user = request.user
-        return bool(user is not None and user.is_active and user.is_staff)
+        return staff_session(request)

@@ -18,6 +18,12 @@ Then one client, one request at a time, splits the API's time into its layers.
   .venv/bin/python bench/search.py [--clients 8] [--rounds 6] [--workers 8]
                                   [--keep-index] [--reuse-index]
 
+With `--rules`, only the cost of query rules: the search mix through the API with 1,000 rules
+defined (100 of them matching the mix's queries: pins, hides, boosts, a replacement) against
+the same with every rule disabled, phases alternating in one run; p50 and the web process's CPU
+per search. `--smoke` runs that at a seconds-long size (2,000 products, its own database and
+index) for the test that keeps this script working.
+
 The catalog is seeded once (`seed_data --products 100000 --seed 1`) into its own database,
 `aisle_bench_search` (BENCH_SEARCH_DATABASE_URL), and reused while it has that many products.
 The index is built fresh behind a `bench-search-` alias and deleted at the end, as are the
@@ -25,6 +31,7 @@ run's Redis keys (BENCH_SEARCH_REDIS_URL, default redis://127.0.0.1:6379/14).
 """
 
 import argparse
+import gc
 import http.client
 import json
 import os
@@ -39,6 +46,7 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import SMOKE as BENCH_SMOKE  # noqa: E402 - needs the repo on sys.path
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
     CpuMeter,
@@ -56,14 +64,19 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     suggest_prefixes,
 )
 
-PRODUCTS = sized(100_000, 2_000)  # the mix asks for page 3 of 'rice'
-STORES = sized(20, 3)
+# Read before Django starts. A smoke run (BENCH_SMOKE=1, or `--rules --smoke`) is seconds long
+# on 2,000 products (the mix asks for page 3 of "rice"); `--smoke` keeps its own database and
+# index beside the full run's.
+RULES_SMOKE = "--smoke" in sys.argv
+SMOKE = BENCH_SMOKE or RULES_SMOKE
+PRODUCTS = 2_000 if SMOKE else 100_000
+STORES = 20
 SEED = 1
 DATABASE_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_search"
-)
+) + ("_smoke" if RULES_SMOKE else "")
 REDIS_URL = os.environ.get("BENCH_SEARCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-INDEX_PREFIX = index_prefix("bench-search-")
+INDEX_PREFIX = index_prefix("bench-search-smoke-" if RULES_SMOKE else "bench-search-")
 CACHE_PREFIX = f"aisle-bench-search-{os.getpid()}"
 ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
@@ -87,9 +100,14 @@ import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from catalog.models import Category, Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
+from merchandising.cache import rules_version_bump  # noqa: E402
+from merchandising.matching import RuleIndex, rules_matching  # noqa: E402
+from merchandising.models import QueryRule  # noqa: E402
+from merchandising.selectors import compiled_rules  # noqa: E402
 from searchindex.cache import catalog_version_bump  # noqa: E402
 from searchindex.client import ALIAS, admin_client  # noqa: E402
 from searchindex.documents import ProductDocument, products_for_indexing  # noqa: E402
@@ -102,6 +120,7 @@ from searchindex.queries import (  # noqa: E402
     suggest_edits,
 )
 from searchindex.rebuild import index_create  # noqa: E402
+from searchindex.rules import ruled_body, search_effects  # noqa: E402
 from searchindex.search import SEARCH_FILTER_PATH, product_search  # noqa: E402
 from searchindex.selectors import category_ids_matching  # noqa: E402
 from searchindex.suggest import (  # noqa: E402
@@ -448,7 +467,19 @@ def main() -> None:
     parser.add_argument(
         "--reuse-index", action="store_true", help="use a kept bench index if it is complete"
     )
+    parser.add_argument(
+        "--rules", action="store_true", help="only: search with 1,000 rules against none"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="with --rules: a seconds-long run (2,000 products)"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.rules = True
+        # The smoke's sizes, unless given.
+        args.clients = 2 if args.clients == parser.get_default("clients") else args.clients
+        args.rounds = 1 if args.rounds == parser.get_default("rounds") else args.rounds
+        args.workers = 2 if args.workers == parser.get_default("workers") else args.workers
     run_started = time.perf_counter()
 
     database_prepare(env=os.environ, catalog=Catalog(PRODUCTS, STORES, SEED), say=say)
@@ -459,8 +490,13 @@ def main() -> None:
         say(f"index: {PRODUCTS:,} documents in {index_build():.1f} s")
     server = Gunicorn(workers=args.workers, env=os.environ)
     try:
-        report(args, server.port, CpuMeter(server=server.pid, es=True))
+        meter = CpuMeter(server=server.pid, es=True)
+        if args.rules:
+            rules_report(args, server.port, meter)
+        else:
+            report(args, server.port, meter)
     finally:
+        QueryRule.objects.all().delete()
         server.stop()
         # No worker runs here: what the run enqueued (index drains) is dropped with its cache.
         redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*", "celery*", "_kombu*", "unacked*")
@@ -605,6 +641,173 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
     say("where one suggestion's time goes (1 client, sequential, median, ms):")
     for name, value in suggest_layers(prefixes[:60], port):
         say(f"  {name:<68} {value:7.1f}")
+
+
+# --- query rules ----------------------------------------------------------------------------
+
+RULES = 1_000
+MATCHING_RULES = 100
+
+
+def rules_create(mix: list[dict[str, str]], store_ids: list[int]) -> int:
+    """1,000 rules, MATCHING_RULES of them matching the mix's queries; returns a product id a
+    `milk` rule pins first (the run checks the rules are live by it)."""
+    QueryRule.objects.all().delete()
+    rng = random.Random(SEED)
+    product_ids = list(Product.objects.order_by("id").values_list("id", flat=True)[:5_000])
+    brand = Product.objects.exclude(brand="").values_list("brand", flat=True).first()
+    texts = sorted({params["q"] for params in mix if "q" in params})
+    stored = sorted({(p["q"], int(p["store_id"])) for p in mix if "q" in p and "store_id" in p})
+    rules: list[QueryRule] = []
+    pinned_first = product_ids[0]
+    rules.append(
+        QueryRule(
+            name="milk first",
+            query="milk",
+            priority=10,
+            pins=[{"product_id": pinned_first, "position": 1}],
+        )
+    )
+    kinds = ("pin", "hide", "boost", "contains", "store")
+    while len(rules) < MATCHING_RULES:
+        text = texts[len(rules) % len(texts)]
+        kind = kinds[len(rules) % len(kinds)]
+        rule = QueryRule(name=f"{kind} {text} {len(rules)}", query=text)
+        if kind == "pin":
+            rule.pins = [
+                {"product_id": pid, "position": n + 1}
+                for n, pid in enumerate(rng.sample(product_ids, 3))
+            ]
+        elif kind == "hide":
+            rule.hide = rng.sample(product_ids, 2)
+        elif kind == "boost":
+            rule.boosts = [{"filter": {"category": "dairy"}, "factor": 1.5}]
+            if brand:
+                rule.boosts.append({"filter": {"brand": brand}, "factor": 2.0})
+        elif kind == "contains":
+            rule.match = "contains"
+            rule.query = text.split()[-1]
+            rule.pins = [{"product_id": rng.choice(product_ids), "position": 2}]
+        else:
+            # Limited to the store the mix searches this text at.
+            text, store_id = stored[len(rules) % len(stored)]
+            rule.query, rule.stores = text, [store_id]
+            rule.hide = [rng.choice(product_ids)]
+        rules.append(rule)
+    for n in range(RULES - MATCHING_RULES):
+        # Queries no shopper in the mix types: words of their own, exact and contains.
+        rules.append(
+            QueryRule(
+                name=f"other {n}",
+                query=f"promo{n} item{n % 37}",
+                match="contains" if n % 2 else "exact",
+                hide=[rng.choice(product_ids)],
+            )
+        )
+    QueryRule.objects.bulk_create(rules)
+    return pinned_first
+
+
+def rules_switch(*, enabled: bool, port: int, mix: list[dict[str, str]], meter: CpuMeter) -> None:
+    """Every rule on or off, then wait until every web process has reloaded them."""
+    QueryRule.objects.update(enabled=enabled)
+    rules_version_bump()  # update() sends no signal
+    time.sleep(float(os.environ.get("RULES_CHECK_SECONDS", "1")) + 0.5)
+    measured(2, mix, lambda _s, p: api_get(port, "/api/search/products/", p), None, meter)
+
+
+def rules_report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
+    store_ids = list(Store.objects.order_by("id").values_list("id", flat=True))
+    mix = search_mix(store_ids)
+    clients = args.clients
+    pinned_first = rules_create(mix, store_ids)
+    index, now = RuleIndex(compiled_rules()), timezone.now()
+    matching = {
+        rule.id
+        for p in mix
+        for rule in rules_matching(
+            index,
+            q=p.get("q", ""),
+            store_id=int(p["store_id"]) if "store_id" in p else None,
+            now=now,
+        )
+    }
+    say(f"rules: {QueryRule.objects.count():,} defined, {len(matching)} matching the mix's queries")
+    jobs = [params for _ in range(args.rounds * clients) for params in mix]
+    random.Random(SEED).shuffle(jobs)
+    say("warm-up: every query twice through the API")
+    measured(
+        clients,
+        mix * 2,
+        lambda _s, p: api_get(port, "/api/search/products/", p),
+        None,
+        meter,
+        tolerate_errors=True,
+    )
+    runs: dict[bool, list[Run]] = {False: [], True: []}
+    chunks = 4
+    size = -(-len(jobs) // chunks)
+    say(f"search: {len(jobs)} requests with rules and without, {clients} clients, alternating")
+    for start in range(0, len(jobs), size):
+        for enabled in (False, True):
+            rules_switch(enabled=enabled, port=port, mix=mix, meter=meter)
+            if enabled:
+                first = json.loads(api_get(port, "/api/search/products/", {"q": "milk"}))
+                if first["results"][0]["id"] != pinned_first:
+                    raise SystemExit("the rules are not live: milk's pin is not first")
+            runs[enabled].append(
+                measured(
+                    clients,
+                    jobs[start : start + size],
+                    lambda _s, p: api_get(port, "/api/search/products/", p),
+                    None,
+                    meter,
+                )
+            )
+    without, with_rules = stats(*runs[False]), stats(*runs[True])
+    say("")
+    say(f"{PRODUCTS:,} products; {clients} concurrent clients; {args.workers} workers; ms")
+    say(f"  {'path':<44} {'p50':>8} {'p99':>8} {'req/s':>8} {'web CPU':>8} {'n':>6}")
+    for name, result in (
+        ("search API, rules disabled", without),
+        ("search API, 1,000 rules", with_rules),
+    ):
+        say(
+            f"  {name:<44} {result['p50']:>8.2f} {result['p99']:>8.2f} {result['rps']:>8.1f}"
+            f" {result['cpu_web']:>8.2f} {result['n']:>6}"
+        )
+    say(
+        f"  rules' cost: p50 {with_rules['p50'] - without['p50']:+.2f} ms (target <= +1 ms),"
+        f" web CPU {with_rules['cpu_web'] - without['cpu_web']:+.2f} ms/search (target <= +0.3)"
+    )
+    say(f"  ratio with/without (p50): {with_rules['p50'] / without['p50']:.3f}x")
+    say(
+        "  in-process, per search of the mix (rules found and applied to the request body,"
+        f" no I/O): {rules_step_us(mix):.1f} us with 1,000 rules"
+    )
+
+
+def rules_step_us(mix: list[dict[str, str]], repeats: int = 200) -> float:
+    """Microseconds of web CPU the rules step adds to a search: matching plus body rewriting,
+    timed in this process over the mix (the rules loaded once, as a web process holds them)."""
+    queries = [search_query(params) for params in mix]
+    body = {q.q: product_search_body(q, category_ids=None) for q in queries}
+    search_effects(q="warm", store_id=None)  # loads the rules
+    copies = [json.loads(json.dumps(body[q.q])) for _ in range(repeats) for q in queries]
+    # The copies are the benchmark's: out of the collector's sight, or its passes over them
+    # would be charged to the step measured.
+    gc.collect()
+    gc.freeze()
+    started = time.process_time()
+    for n in range(repeats):
+        for index, query in enumerate(queries):
+            effects = search_effects(q=query.q, store_id=query.store_id)
+            if not effects.empty:
+                copy = copies[n * len(queries) + index]
+                ruled_body(copy, effects, sort=query.effective_sort, offset=0, size=20)
+    elapsed = time.process_time() - started
+    gc.unfreeze()
+    return elapsed * 1e6 / (repeats * len(queries))
 
 
 if __name__ == "__main__":

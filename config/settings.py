@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "inventory",
     "ordering",
     "searchindex",
+    "merchandising",
     # Demo seed data: depends on every app above, and nothing depends on it.
     "demo",
 ]
@@ -229,6 +230,9 @@ ELASTICSEARCH_REFRESH_INTERVAL = env_str("ELASTICSEARCH_REFRESH_INTERVAL", "1s")
 # Suggestions are not cached for this long after the catalog version changes: Elasticsearch
 # makes a change searchable only at its next refresh. Keep it above the refresh interval.
 SUGGEST_CACHE_SETTLE_SECONDS = float(env_str("SUGGEST_CACHE_SETTLE_SECONDS", "2"))
+# Query rules (merchandising/cache.py): each web process checks the rules' version in Redis at
+# most this often, so a committed change is live everywhere within it (plus a reload).
+RULES_CHECK_SECONDS = float(env_str("RULES_CHECK_SECONDS", "1"))
 # Search and suggest give up after this many seconds and answer 503 instead of hanging.
 ELASTICSEARCH_SEARCH_TIMEOUT = float(env_str("ELASTICSEARCH_SEARCH_TIMEOUT", "2"))
 

@@ -32,3 +32,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {  # noqa: F405
 # Search analytics only where a test asks for it (tests/searchindex/test_analytics.py): the
 # Docker-less node cannot delete a data stream, so every run would otherwise leave one behind.
 SEARCH_ANALYTICS_ENABLED = False
+# Rules are checked on every search, so a test sees the rules it wrote; the test of the live
+# window sets its own interval.
+RULES_CHECK_SECONDS = 0

@@ -20,5 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("ordering.urls")),
     path("", include("inventory.urls")),
+    path("api/search/rules/", include("merchandising.urls")),
     path("api/search/", include("searchindex.urls")),
 ]

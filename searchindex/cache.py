@@ -21,7 +21,7 @@ def normalise_query(q: str) -> str:
     return " ".join(q.split()).casefold()
 
 
-def suggest_cache_key(*, q: str, store_id: int | None) -> str:
+def suggest_cache_key(*, q: str, store_id: int | None, products: int = 0) -> str:
     """`autocomplete:<normalised q>`, then `:<store_id>` when given; no two requests share one.
 
     The query's own `%` and `:` are escaped (`%25`, `%3A`), so the last `:` always starts the
@@ -30,7 +30,10 @@ def suggest_cache_key(*, q: str, store_id: int | None) -> str:
     """
     escaped = normalise_query(q).replace("%", "%25").replace(":", "%3A")
     key = f"autocomplete:{escaped}"
-    return key if store_id is None else f"{key}:{store_id}"
+    if store_id is not None:
+        key = f"{key}:{store_id}"
+    # `p<N>` cannot be a store id, and the query's own `:` is escaped: still one key a request.
+    return f"{key}:p{products}" if products else key
 
 
 def catalog_version() -> str:
@@ -75,37 +78,42 @@ def catalog_settled(version: str) -> bool:
         return True  # a token of the older form, made long ago
 
 
-def suggestions_lookup(*, q: str, store_id: int | None) -> tuple[str, list[str] | None]:
-    """The catalog version, and the titles cached for the query under it (None on a miss).
+def suggestions_lookup(
+    *, q: str, store_id: int | None, products: int = 0
+) -> tuple[str, Any | None]:
+    """The catalog version, and what is cached for the request under it (None on a miss).
 
-    One round trip (an MGET of the version key and the query's key) where reading the version
+    One round trip (an MGET of the version key and the request's key) where reading the version
     and then the entry took two: the entry carries the version it was computed under, so a
     bump still makes every earlier entry a miss.
     """
-    key = suggest_cache_key(q=q, store_id=store_id)
+    key = suggest_cache_key(q=q, store_id=store_id, products=products)
     found = cache.get_many([_VERSION_KEY, key])  # {} when Redis is unreachable: a miss
     version = found.get(_VERSION_KEY)
     if not isinstance(version, str):
         return catalog_version(), None
-    return version, _titles_under(found.get(key), version)
+    return version, _cached_under(found.get(key), version)
 
 
-def _titles_under(entry: Any, version: str) -> list[str] | None:
+def _cached_under(entry: Any, version: str) -> Any | None:
     if isinstance(entry, dict) and entry.get("version") == version:
-        titles = entry.get("titles")
-        return titles if isinstance(titles, list) else None
+        return entry.get("value")
     return None
 
 
-def suggestions_get(*, q: str, store_id: int | None, version: str) -> list[str] | None:
-    """Titles cached under `version`, or None on a miss (also when Redis is unreachable)."""
-    return _titles_under(cache.get(suggest_cache_key(q=q, store_id=store_id)), version)
+def suggestions_get(*, q: str, store_id: int | None, version: str, products: int = 0) -> Any | None:
+    """Cached titles (with `products`, `{"titles", "products"}`) if cached under `version`, or
+    None on a miss (also when Redis is unreachable: errors are misses)."""
+    key = suggest_cache_key(q=q, store_id=store_id, products=products)
+    return _cached_under(cache.get(key), version)
 
 
-def suggestions_set(*, q: str, store_id: int | None, version: str, titles: list[str]) -> None:
+def suggestions_set(
+    *, q: str, store_id: int | None, version: str, titles: Any, products: int = 0
+) -> None:
     cache.set(
-        suggest_cache_key(q=q, store_id=store_id),
-        {"version": version, "titles": titles},
+        suggest_cache_key(q=q, store_id=store_id, products=products),
+        {"version": version, "value": titles},
         timeout=SUGGEST_TIMEOUT_SECONDS,
     )
 

@@ -23,6 +23,8 @@ INDEXED_COLUMNS = (
     "price",
     "created_at",
     "brand",
+    "sku",
+    "image_url",
     "attributes",
     "popularity",
     "category__id",
@@ -115,6 +117,9 @@ class ProductDocument(Document):
     # decimal string is kept in `price_text` for display.
     price = fields.DoubleField()
     price_text = fields.KeywordField(index=False, doc_values=False)  # read from _source only
+    # Shown on storefront hits, never searched or aggregated: _source only.
+    sku = fields.KeywordField(index=False, doc_values=False)
+    image_url = fields.KeywordField(index=False, doc_values=False)
     created_at = fields.DateField()
     # Indexed for filters and sorts to come; not in ranking (bench/relevance.py: it did not help).
     popularity = fields.FloatField()
@@ -152,6 +157,12 @@ class ProductDocument(Document):
     def prepare_brand(self, instance: Product) -> str | None:
         # None rather than "": an empty keyword would be a brand of its own in the facet.
         return instance.brand or None
+
+    def prepare_sku(self, instance: Product) -> str | None:
+        return instance.sku or None
+
+    def prepare_image_url(self, instance: Product) -> str | None:
+        return instance.image_url or None
 
     def prepare_attributes(self, instance: Product) -> str:
         return attribute_text(instance.attributes)

@@ -27,6 +27,9 @@ _SOURCE_FIELDS = [
     "category",
     "created_at",
     "in_stock_store_ids",
+    "sku",
+    "brand",
+    "image_url",
 ]
 _SORT_CLAUSES: dict[str, list[Any]] = {
     "relevance": ["_score", {"id": "asc"}],
@@ -51,61 +54,89 @@ class ProductSearchQuery:
     sort: str | None = None  # None: relevance with `q`, newest without
     page: int = 1
     page_size: int = 20
+    explain: bool = False  # for search:admin callers: why each hit is where it is
 
     @property
     def effective_sort(self) -> str:
         return self.sort or ("relevance" if self.q else "newest")
 
 
-def _text_query(q: str) -> dict[str, Any]:
+def _text_query(q: str, *, named: bool = False) -> dict[str, Any]:
     """Scoring clauses for free text. The text only ever reaches match-type queries and a term
     query, never a query parser, so quotes, `*`, `:` or `~` are just characters.
 
-    Each clause earned its place on the ESCI judgments (README, "Relevance").
+    Each clause earned its place on the ESCI judgments (README, "Relevance"). `named`: each
+    clause carries its name (searchindex/explain.py), for `explain=true` only, so a plain
+    search sends exactly the request it always did.
     """
+
+    def name(clause: dict[str, Any], label: str) -> dict[str, Any]:
+        if named:
+            ((kind, params),) = clause.items()
+            if kind in {"match", "match_phrase", "match_bool_prefix", "term"}:
+                ((field_name, field_params),) = params.items()
+                return {kind: {field_name: {**field_params, "_name": label}}}
+            return {kind: {**params, "_name": label}}
+        return clause
+
     return {
         "bool": {
             "should": [
                 # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is
                 # rare or common across the product, not per field, and title counts most.
-                {"combined_fields": {"query": q, "fields": TEXT_FIELDS}},
+                name({"combined_fields": {"query": q, "fields": TEXT_FIELDS}}, "any_word"),
                 # A bonus when every word of the query is found somewhere in the product.
-                {
-                    "combined_fields": {
-                        "query": q,
-                        "fields": TEXT_FIELDS,
-                        "minimum_should_match": "100%",
-                        "boost": 3,
-                    }
-                },
+                name(
+                    {
+                        "combined_fields": {
+                            "query": q,
+                            "fields": TEXT_FIELDS,
+                            "minimum_should_match": "100%",
+                            "boost": 3,
+                        }
+                    },
+                    "all_words",
+                ),
                 # Any title word, or the last one as a prefix, lifts a product by a constant:
                 # title matches, even partial ones, rank above matches elsewhere only.
-                {
-                    "constant_score": {
-                        "boost": 10,
-                        "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
-                    }
-                },
-                {"match_phrase": {"title": {"query": q, "boost": 2}}},
+                name(
+                    {
+                        "constant_score": {
+                            "boost": 10,
+                            "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
+                        }
+                    },
+                    "title_word",
+                ),
+                name({"match_phrase": {"title": {"query": q, "boost": 2}}}, "title_phrase"),
                 # Typos, against unstemmed title words: the stemmer can take a word too far from
                 # its misspelling ("Greek" is indexed as "greece", three edits from "grek").
-                {
-                    "match": {
-                        "title.words": {
-                            "query": q,
-                            "fuzziness": "AUTO",
-                            "prefix_length": 0,
-                            "boost": 1,
+                name(
+                    {
+                        "match": {
+                            "title.words": {
+                                "query": q,
+                                "fuzziness": "AUTO",
+                                "prefix_length": 0,
+                                "boost": 1,
+                            }
                         }
-                    }
-                },
+                    },
+                    "title_typo",
+                ),
                 # Compounds written apart or together ("tshirt", "t shirt").
-                {"match": {"title.joined": {"query": q, "boost": 1}}},
+                name({"match": {"title.joined": {"query": q, "boost": 1}}}, "title_joined"),
                 # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so
                 # whole words rank above partial ones.
-                {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
+                name(
+                    {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
+                    "title_prefix",
+                ),
                 # The whole title, normalised: an exact title match comes first.
-                {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+                name(
+                    {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+                    "exact_title",
+                ),
             ],
             "minimum_should_match": 1,
         }
@@ -164,7 +195,7 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
     filters, must_not = search_filters(query, category_ids)
     bool_query: dict[str, Any] = {"filter": filters, "must_not": must_not}
     if query.q:
-        bool_query["must"] = [_text_query(query.q)]
+        bool_query["must"] = [_text_query(query.q, named=query.explain)]
     body: dict[str, Any] = {
         "query": {"bool": bool_query},
         "sort": _SORT_CLAUSES[query.effective_sort],
@@ -186,6 +217,8 @@ def product_search_body(query: ProductSearchQuery, *, category_ids: list[int] | 
             "in_stock": {"filter": _availability(query.store_id)},
         },
     }
+    if query.explain:
+        body["explain"] = True
     if query.q:
         body["suggest"] = {"did_you_mean": _did_you_mean_suggester(query.q)}
         body["highlight"] = {
@@ -299,4 +332,20 @@ def store_suggest_body(*, q: str, store_id: int) -> dict[str, Any]:
         },
         "collapse": {"field": "title.raw"},
         "sort": ["_score", {"title.raw": "asc"}],
+    }
+
+
+def product_suggest_products_body(
+    *, q: str, store_id: int | None, size: int, hidden: frozenset[int] = frozenset()
+) -> dict[str, Any]:
+    """The instant-search dropdown's products: the search's own text scoring, `size` of them,
+    in stock at `store_id` when given, without the products query rules hide."""
+    filters = [_availability(store_id)] if store_id is not None else []
+    must_not = [{"terms": {"id": sorted(hidden)}}] if hidden else []
+    return {
+        "size": size,
+        "track_total_hits": False,
+        "_source": ["id", "title", "price_text", "image_url", "in_stock_store_ids"],
+        "query": {"bool": {"filter": filters, "must_not": must_not, "must": [_text_query(q)]}},
+        "sort": _SORT_CLAUSES["relevance"],
     }

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,10 @@ class ProductHit:
     in_stock: bool
     highlight: dict[str, str]
     inventory_quantity: int | None = None  # only with a store: read from Postgres, exact
+    explain: dict[str, Any] | None = None  # only with `explain=true` (searchindex/explain.py)
+    sku: str | None = None
+    brand: str | None = None
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,16 @@ class ProductSearchResult:
     relaxed: bool = False
     query_used: str | None = None
     took_ms: int | None = None  # Elasticsearch's own `took`, for search analytics
+    rules_applied: list[dict[str, Any]] | None = None  # only with `explain=true`
+
+
+@dataclass(frozen=True)
+class SuggestedProduct:
+    id: int
+    title: str
+    price: Decimal
+    image_url: str | None
+    in_stock: bool
 
 
 @dataclass(frozen=True)
@@ -65,3 +80,4 @@ class Suggestions:
     query: str
     titles: list[str] = field(default_factory=list)
     took_ms: int | None = None  # summed over the requests sent; None when served from the cache
+    products: list[SuggestedProduct] | None = None  # only when asked for (`products=N`)

@@ -8,8 +8,10 @@ from typing import Any
 
 from elasticsearch import ApiError, TransportError
 
+from merchandising.matching import Effects, Placement
 from searchindex.client import ALIAS, search_client
 from searchindex.exceptions import SearchUnavailable
+from searchindex.explain import hit_explanation, hit_rule_notes, rules_applied
 from searchindex.queries import (
     PRICE_BOUNDS,
     ProductSearchQuery,
@@ -24,6 +26,7 @@ from searchindex.results import (
     ProductSearchResult,
     SearchFacets,
 )
+from searchindex.rules import pins_apply, ruled_body, ruled_response, search_effects
 from searchindex.selectors import category_ids_matching, store_quantities
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,13 @@ SEARCH_FILTER_PATH = (
     "suggest.did_you_mean.offset",
     "suggest.did_you_mean.length",
     "suggest.did_you_mean.options.text",
+)
+# With `explain=true`, each hit's account of its score and the clauses it matched too.
+EXPLAIN_FILTER_PATH = (
+    *SEARCH_FILTER_PATH,
+    "hits.hits._score",
+    "hits.hits._explanation",
+    "hits.hits.matched_queries",
 )
 # A correction is offered only when the query as typed finds fewer products holding all of its
 # words than this, and the correction finds more.
@@ -72,9 +82,12 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
     category_ids = None
     if query.category is not None:
         category_ids = category_ids_matching(value=query.category)
-    response = search_request(
-        product_search_body(query, category_ids=category_ids), SEARCH_FILTER_PATH
-    )
+    # Query rules: matched on the shopper's query; a replacement is searched instead, as typed.
+    effects = search_effects(q=query.q, store_id=query.store_id)
+    replaced = effects.replace_query
+    if replaced is not None:
+        query = replace(query, q=replaced)
+    response, placement = _ruled_search(query, category_ids, effects)
     corrected = _corrected(query.q, response)
     did_you_mean = None
     if corrected is not None:
@@ -84,13 +97,56 @@ def product_search(*, query: ProductSearchQuery) -> ProductSearchResult:
         # The text query already needs only one word to match (even fuzzily), so finding nothing
         # means no word matched: fewer required words cannot help; the correction may.
         relaxed_query = replace(query, q=corrected)
-        relaxed = search_request(
-            product_search_body(relaxed_query, category_ids=category_ids), SEARCH_FILTER_PATH
-        )
+        relaxed, relaxed_placement = _ruled_search(relaxed_query, category_ids, effects)
         if relaxed["hits"]["total"]["value"]:
             result = _result(relaxed_query, relaxed)
+            result = _explained(relaxed_query, result, effects, relaxed_placement)
             return replace(result, did_you_mean=did_you_mean, relaxed=True, query_used=corrected)
-    return replace(_result(query, response), did_you_mean=did_you_mean)
+    result = _explained(query, _result(query, response), effects, placement)
+    return replace(result, did_you_mean=did_you_mean, query_used=replaced)
+
+
+def _explained(
+    query: ProductSearchQuery, result: ProductSearchResult, effects: Effects, placement: Placement
+) -> ProductSearchResult:
+    """With `explain=true`, the rules' part in each hit and `rules_applied`; else unchanged."""
+    if not query.explain:
+        return result
+    pins_active = pins_apply(effects, sort=query.effective_sort)
+    hits = []
+    for hit in result.hits:
+        notes = hit_rule_notes(
+            product_id=hit.id,
+            brand=hit.brand,
+            category_id=hit.category_id,
+            effects=effects,
+            placement=placement,
+            pins_active=pins_active,
+        )
+        explain = dict(hit.explain or {})
+        explain["rules"] = notes
+        explain["summary"] = [*explain.get("summary", []), *notes]
+        hits.append(replace(hit, explain=explain))
+    applied = rules_applied(effects, placement, pins_active=pins_active)
+    return replace(result, hits=hits, rules_applied=applied)
+
+
+def _ruled_search(
+    query: ProductSearchQuery, category_ids: list[int] | None, effects: Effects
+) -> tuple[dict[str, Any], Placement]:
+    """One search request with the rules' effects; the response as if pins were ranked, and
+    where the pins went."""
+    body = product_search_body(query, category_ids=category_ids)
+    filter_path = EXPLAIN_FILTER_PATH if query.explain else SEARCH_FILTER_PATH
+    if effects.empty:
+        return search_request(body, filter_path), Placement()
+    offset, sort = (query.page - 1) * query.page_size, query.effective_sort
+    body = ruled_body(body, effects, sort=sort, offset=offset, size=query.page_size)
+    response = search_request(body, filter_path)
+    ruled = ruled_response(
+        response, effects, sort=sort, offset=offset, size=query.page_size, start=body["from"]
+    )
+    return ruled.response, ruled.placement
 
 
 def _result(query: ProductSearchQuery, response: dict[str, Any]) -> ProductSearchResult:
@@ -101,7 +157,15 @@ def _result(query: ProductSearchQuery, response: dict[str, Any]) -> ProductSearc
     if query.store_id is not None:
         ids = [int(hit["_source"]["id"]) for hit in raw_hits]
         quantities = store_quantities(store_id=query.store_id, product_ids=ids)
-    hits = [_hit(raw, store_id=query.store_id, quantities=quantities) for raw in raw_hits]
+    hits = [
+        _hit(
+            raw,
+            store_id=query.store_id,
+            quantities=quantities,
+            q=query.q if query.explain else None,
+        )
+        for raw in raw_hits
+    ]
     return ProductSearchResult(
         count=count,
         hits=hits,
@@ -151,7 +215,14 @@ def _better_correction(
     return corrected if typed < FEW_HITS and fixed > typed else None
 
 
-def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int]) -> ProductHit:
+def _hit(
+    raw: dict[str, Any],
+    *,
+    store_id: int | None,
+    quantities: dict[int, int],
+    q: str | None = None,
+) -> ProductHit:
+    """One hit; with `q` (explain=true), its explanation too."""
     source = raw["_source"]
     product_id = int(source["id"])
     quantity = None
@@ -173,6 +244,10 @@ def _hit(raw: dict[str, Any], *, store_id: int | None, quantities: dict[int, int
         in_stock=in_stock,
         highlight=highlight,
         inventory_quantity=quantity,
+        explain=hit_explanation(raw, q) if q is not None else None,
+        sku=source.get("sku") or None,
+        brand=source.get("brand") or None,
+        image_url=source.get("image_url") or None,
     )
 
 

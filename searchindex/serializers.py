@@ -12,6 +12,7 @@ from searchindex.results import ProductHit, SearchFacets
 from searchindex.selectors import MAX_ID, store_exists
 
 SUGGEST_MIN_LENGTH = 3
+MAX_SUGGEST_PRODUCTS = 8
 MAX_BRANDS = 20
 
 
@@ -86,10 +87,20 @@ class ProductSearchInputSerializer(serializers.Serializer):
         "(default without `q`).",
     )
 
+    explain = LenientCaseChoiceField(
+        choices=["true", "false", "1", "0"],
+        required=False,
+        help_text="`true`: why each hit is where it is (`explain` per hit, `rules_applied`); "
+        "for `search:admin` keys and signed-in staff only, anyone else gets 403.",
+    )
+
     def validate_store_id(self, value: int) -> int:
         return _store_must_exist(value)
 
     def validate_in_stock(self, value: str) -> bool:
+        return value in {"true", "1"}
+
+    def validate_explain(self, value: str) -> bool:
         return value in {"true", "1"}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +128,15 @@ class SuggestInputSerializer(serializers.Serializer):
         help_text="Only titles in stock at this store; 400 if unknown.",
     )
 
+    products = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_SUGGEST_PRODUCTS,
+        help_text=f"Also return up to this many best-matching products (0-{MAX_SUGGEST_PRODUCTS},"
+        " default 0), for an instant-search dropdown; with `store_id`, in stock there.",
+    )
+
     def validate_q(self, value: str) -> str:
         if len(value.strip()) < SUGGEST_MIN_LENGTH:
             raise QueryTooShort()
@@ -137,10 +157,15 @@ def search_row(hit: ProductHit) -> dict[str, Any]:
         "category_name": hit.category_name,
         "created_at": timestamp(hit.created_at),
         "in_stock": hit.in_stock,
+        "sku": hit.sku,
+        "brand": hit.brand,
+        "image_url": hit.image_url,
     }
     if hit.inventory_quantity is not None:
         row["inventory_quantity"] = hit.inventory_quantity
     row["highlight"] = dict(hit.highlight)
+    if hit.explain is not None:
+        row["explain"] = hit.explain
     return row
 
 
@@ -148,6 +173,46 @@ class SearchHighlightSerializer(serializers.Serializer):
     title = serializers.CharField(
         required=False, help_text="The title with matched words in <em>, HTML-escaped."
     )
+
+
+class ScorePartSerializer(serializers.Serializer):
+    value = serializers.FloatField()
+    what = serializers.CharField(help_text="The part of the score, in plain words.")
+
+
+class TypoCorrectionSerializer(serializers.Serializer):
+    typed = serializers.CharField()
+    read_as = serializers.CharField()
+
+
+class HitExplanationSerializer(serializers.Serializer):
+    summary = serializers.ListField(
+        child=serializers.CharField(), help_text="Why this hit is here, sentence by sentence."
+    )
+    score = serializers.FloatField(allow_null=True, help_text="null for a pinned product.")
+    matched_clauses = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Names of the text query's clauses that matched (`exact_title`, `all_words`, "
+        "`any_word`, `title_word`, `title_phrase`, `title_typo`, `title_joined`, `title_prefix`).",
+    )
+    matched_words = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per field, the indexed words (stems) that matched.",
+    )
+    typo_corrections = TypoCorrectionSerializer(many=True)
+    stems_or_synonyms = serializers.ListField(child=serializers.CharField())
+    score_parts = ScorePartSerializer(many=True)
+    rules = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='What query rules did to this hit: `pinned at 1 by rule "..."`, '
+        '`boosted x2 by rule "..."`.',
+    )
+
+
+class RuleAppliedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    effects = serializers.ListField(child=serializers.CharField(), help_text="In plain words.")
 
 
 class ProductSearchRowSerializer(serializers.Serializer):
@@ -161,10 +226,16 @@ class ProductSearchRowSerializer(serializers.Serializer):
     in_stock = serializers.BooleanField(
         help_text="Availability at `store_id`, or at any store without it."
     )
+    sku = serializers.CharField(allow_null=True, help_text="The retailer's id; null if none.")
+    brand = serializers.CharField(allow_null=True, help_text="null when the product has none.")
+    image_url = serializers.CharField(
+        allow_null=True, help_text="An http(s) URL of the product's picture; null if none."
+    )
     inventory_quantity = serializers.IntegerField(
         required=False, help_text="Only with `store_id`: that store's current quantity (exact)."
     )
     highlight = SearchHighlightSerializer()
+    explain = HitExplanationSerializer(required=False, help_text="Only with `explain=true`.")
 
     def to_representation(self, instance: ProductHit) -> dict[str, Any]:
         return search_row(instance)
@@ -225,9 +296,15 @@ class ProductSearchPageSerializer(serializers.Serializer):
         help_text="True when the query as typed found nothing and a relaxed query (never "
         "relaxed filters) produced the results."
     )
+    rules_applied = RuleAppliedSerializer(
+        many=True,
+        required=False,
+        help_text="Only with `explain=true`: the active rules that matched, in precedence order.",
+    )
     query_used = serializers.CharField(
         required=False,
-        help_text="Only when `relaxed` is true: the query that produced the results.",
+        help_text="When `relaxed` is true, or a query rule replaced the query: the query that "
+        "produced the results (analytics keep the query as typed).",
     )
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
@@ -254,10 +331,30 @@ class ProductSearchPageSerializer(serializers.Serializer):
             },
             "did_you_mean": instance["did_you_mean"],
             "relaxed": instance["relaxed"],
-            **({"query_used": instance["query_used"]} if instance["relaxed"] else {}),
+            **({"query_used": instance["query_used"]} if instance["query_used"] else {}),
+            **(
+                {"rules_applied": instance["rules_applied"]}
+                if instance.get("rules_applied") is not None
+                else {}
+            ),
         }
+
+
+class SuggestedProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    image_url = serializers.CharField(allow_null=True)
+    in_stock = serializers.BooleanField(
+        help_text="In stock at `store_id` (always, as only those are listed), else anywhere."
+    )
 
 
 class SuggestOutputSerializer(serializers.Serializer):
     query = serializers.CharField(help_text="`q` as trimmed.")
     results = serializers.ListField(child=serializers.CharField(), max_length=10)
+    products = SuggestedProductSerializer(
+        many=True,
+        required=False,
+        help_text="Only with `products=N` (N > 0): up to N best-matching products.",
+    )

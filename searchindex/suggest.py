@@ -1,15 +1,18 @@
 """Autocomplete: up to ten titles for a typed prefix, cached per catalog version."""
 
+from decimal import Decimal
 from typing import Any
 
 from searchindex.cache import catalog_settled, suggestions_lookup, suggestions_set
 from searchindex.queries import (
     SUGGEST_SIZE,
     product_suggest_body,
+    product_suggest_products_body,
     store_suggest_body,
     suggest_edits,
 )
-from searchindex.results import Suggestions
+from searchindex.results import SuggestedProduct, Suggestions
+from searchindex.rules import search_effects
 from searchindex.search import search_request
 
 Scored = tuple[float, str]  # a suggestion's score and title
@@ -78,16 +81,75 @@ def _suggest_titles(q: str, store_id: int | None) -> tuple[list[str], int]:
     return titles, took
 
 
-def product_suggest(*, q: str, store_id: int | None = None) -> Suggestions:
-    """Up to 10 distinct titles for the typed prefix `q`, cached per catalog version.
+def product_suggest(*, q: str, store_id: int | None = None, products: int = 0) -> Suggestions:
+    """Up to 10 distinct titles for the typed prefix `q`, cached per catalog version; with
+    `products`, that many best-matching products too (in stock at `store_id` if given).
 
     Raises `SearchUnavailable` when Elasticsearch cannot answer (nothing is cached then).
     """
     q = q.strip()
-    version, cached = suggestions_lookup(q=q, store_id=store_id)
+    version, cached = suggestions_lookup(q=q, store_id=store_id, products=products)
     if cached is not None:
-        return Suggestions(query=q, titles=cached)
+        if not products:
+            return Suggestions(query=q, titles=cached)
+        return Suggestions(
+            query=q,
+            titles=cached["titles"],
+            products=[_suggested_from_cache(row) for row in cached["products"]],
+        )
     titles, took_ms = _suggest_titles(q, store_id)
+    found = None
+    if products:
+        found, products_took = _suggest_products(q, store_id, products)
+        took_ms += products_took
     if catalog_settled(version):
-        suggestions_set(q=q, store_id=store_id, version=version, titles=titles)
-    return Suggestions(query=q, titles=titles, took_ms=took_ms)
+        value: Any = titles
+        if found is not None:
+            value = {"titles": titles, "products": [_suggested_to_cache(p) for p in found]}
+        suggestions_set(q=q, store_id=store_id, version=version, titles=value, products=products)
+    return Suggestions(query=q, titles=titles, took_ms=took_ms, products=found)
+
+
+_SUGGEST_PRODUCTS_FILTER_PATH = ("took", "hits.hits._source")
+
+
+def _suggest_products(
+    q: str, store_id: int | None, size: int
+) -> tuple[list[SuggestedProduct], int]:
+    hidden = search_effects(q=q, store_id=store_id).hidden
+    body = product_suggest_products_body(q=q, store_id=store_id, size=size, hidden=hidden)
+    response = search_request(body, _SUGGEST_PRODUCTS_FILTER_PATH)
+    found = []
+    for hit in response.get("hits", {}).get("hits", []):
+        source = hit["_source"]
+        stocked = source.get("in_stock_store_ids") or []
+        found.append(
+            SuggestedProduct(
+                id=int(source["id"]),
+                title=source["title"],
+                price=Decimal(source["price_text"]),
+                image_url=source.get("image_url") or None,
+                in_stock=(store_id in stocked) if store_id is not None else bool(stocked),
+            )
+        )
+    return found, response.get("took", 0)
+
+
+def _suggested_to_cache(product: SuggestedProduct) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "title": product.title,
+        "price": f"{product.price:.2f}",
+        "image_url": product.image_url,
+        "in_stock": product.in_stock,
+    }
+
+
+def _suggested_from_cache(row: dict[str, Any]) -> SuggestedProduct:
+    return SuggestedProduct(
+        id=row["id"],
+        title=row["title"],
+        price=Decimal(row["price"]),
+        image_url=row["image_url"],
+        in_stock=row["in_stock"],
+    )

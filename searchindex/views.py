@@ -1,12 +1,18 @@
 """Search and suggest endpoints: parse the query string, call search, serialize."""
 
+from typing import Any
+
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apikeys.authentication import ApiKeyAuthentication
+from apikeys.permissions import has_search_admin
 from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
@@ -37,6 +43,8 @@ def _present(request: Request) -> QueryDict:
 
 class ProductSearchView(APIView):
     required_scope = Scope.SEARCH
+    # Signed-in staff (the search console) may search, and ask for `explain`, without a key.
+    authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     throttle_classes = [SearchThrottle]
     pagination_class = page_size_pagination(20, 100, max_result_window=MAX_RESULT_WINDOW)
 
@@ -48,11 +56,18 @@ class ProductSearchView(APIView):
             *pagination_class.schema_parameters(),
             RETRY_AFTER,
         ],
-        responses={200: ProductSearchPageSerializer, **error_responses(400, 404, 429, 503)},
+        responses={
+            200: ProductSearchPageSerializer,
+            **error_responses(
+                400, 403, 404, 429, 503, describe={403: "`explain=true` without `search:admin`."}
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         params = ProductSearchInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
+        if params.validated_data.get("explain") and not has_search_admin(request):
+            raise PermissionDenied("`explain=true` needs the `search:admin` scope.")
         paginator = self.pagination_class()
         page = paginator.page_requested(request)
         query = ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
@@ -64,6 +79,7 @@ class ProductSearchView(APIView):
             "did_you_mean": result.did_you_mean,
             "relaxed": result.relaxed,
             "query_used": result.query_used,
+            "rules_applied": result.rules_applied,
         }
         return Response(ProductSearchPageSerializer(body).data)
 
@@ -99,6 +115,10 @@ class ProductSuggestView(APIView):
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
         analytics.suggest_recorded(request, params.validated_data.get("store_id"), suggestions)
-        # The shape SuggestOutputSerializer declares, built directly: its fields only called
-        # str() on strings, at ~9% of a cached suggestion's CPU.
-        return Response({"query": suggestions.query, "results": list(suggestions.titles)})
+        if suggestions.products is None:
+            # The shape SuggestOutputSerializer declares, built directly: its fields only called
+            # str() on strings, at ~9% of a cached suggestion's CPU.
+            return Response({"query": suggestions.query, "results": list(suggestions.titles)})
+        body: dict[str, Any] = {"query": suggestions.query, "results": suggestions.titles}
+        body["products"] = suggestions.products
+        return Response(SuggestOutputSerializer(body).data)

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("apikeys", "catalog", "config", "demo", "inventory", "ordering", "searchindex")
+APPS = (
+    "apikeys",
+    "catalog",
+    "config",
+    "demo",
+    "inventory",
+    "merchandising",
+    "ordering",
+    "searchindex",
+)
 
 
 def _module_name(path: Path) -> str:
@@ -161,12 +170,12 @@ def test_forbidden_imports(importer, imported, why):
 
 
 def test_other_apps_reach_searchindex_only_through_its_signals():
-    """catalog, inventory, ordering, apikeys and demo never import searchindex: it listens to
-    their signals (wired in searchindex/apps.py). config only wires it in (settings, URLs, the
-    readiness check)."""
+    """catalog, inventory, ordering, apikeys, merchandising and demo never import searchindex: it
+    listens to their signals (wired in searchindex/apps.py) and reads merchandising's rules.
+    config only wires it in (settings, URLs, the readiness check)."""
     allowed_from_config = {"searchindex.nodes", "searchindex.client", "searchindex.urls"}
     offending = []
-    for app in ("apikeys", "catalog", "demo", "inventory", "ordering", "config"):
+    for app in ("apikeys", "catalog", "demo", "inventory", "merchandising", "ordering", "config"):
         for name, target in _app_imports(app):
             if _app(target) != "searchindex":
                 continue

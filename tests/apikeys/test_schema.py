@@ -20,7 +20,25 @@ SCOPED_OPERATIONS = {
     ("post", "/orders/"): Scope.ORDERS_WRITE,
     ("get", "/stores/{store_id}/orders/"): Scope.STORES_READ,
     ("get", "/stores/{store_id}/inventory/"): Scope.STORES_READ,
+    ("get", "/api/search/rules/"): Scope.SEARCH_ADMIN,
+    ("post", "/api/search/rules/"): Scope.SEARCH_ADMIN,
+    ("patch", "/api/search/rules/{rule_id}/"): Scope.SEARCH_ADMIN,
 }
+# Operations a signed-in staff member may call without a key (the search console).
+SESSION_OPERATIONS = {
+    ("get", "/api/search/products/"),
+    ("get", "/api/search/rules/"),
+    ("post", "/api/search/rules/"),
+    ("patch", "/api/search/rules/{rule_id}/"),
+}
+COOKIE: dict[str, list[str]] = {"cookieAuth": []}
+
+
+def security(operation: dict, method: str, path: str) -> list:
+    """The key schemes of an operation; the session's cookie only where staff may use one."""
+    found = operation["security"]
+    assert (COOKIE in found) == ((method, path) in SESSION_OPERATIONS), (method, path)
+    return [scheme for scheme in found if scheme != COOKIE]
 
 
 def schema(api_client) -> dict:
@@ -45,6 +63,8 @@ def test_the_schema_declares_both_key_headers_as_security_schemes(api_client):
             "name": "X-Api-Key",
             "description": "The key alone.",
         },
+        # Signed-in staff (the search console) on the search and query-rule endpoints.
+        "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
     }
 
 
@@ -66,7 +86,8 @@ def test_every_scoped_operation_documents_401_and_403_as_the_envelope(api_client
 def test_in_development_a_key_is_optional_in_the_schema(api_client):
     paths = schema(api_client)["paths"]
     for method, path in SCOPED_OPERATIONS:
-        assert paths[path][method]["security"] == [*KEY_SCHEMES, {}], (method, path)
+        operation = paths[path][method]
+        assert security(operation, method, path) == [*KEY_SCHEMES, {}], (method, path)
 
 
 @pytest.mark.usefixtures("keys_required")
@@ -75,7 +96,8 @@ def test_in_production_every_scoped_operation_requires_a_key(api_client, make_ke
     api_client.credentials(HTTP_X_API_KEY=key)
     paths = schema(api_client)["paths"]
     for method, path in SCOPED_OPERATIONS:
-        assert paths[path][method]["security"] == KEY_SCHEMES, (method, path)
+        operation = paths[path][method]
+        assert security(operation, method, path) == KEY_SCHEMES, (method, path)
 
 
 @pytest.mark.usefixtures("keys_optional")

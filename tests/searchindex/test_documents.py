@@ -33,6 +33,8 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
         price=Decimal("90.50"),
         category=category,
         brand="Epigamia",
+        sku="EP-GY-90",
+        image_url="https://cdn.example.com/p/gy.jpg",
         attributes={
             "category_path": "Food > Dairy",
             "bullet_points": "High protein",
@@ -60,8 +62,12 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
         "popularity",
         "in_stock_store_ids",
         "suggest",
+        "sku",
+        "image_url",
     }
     assert source["id"] == product.pk
+    assert source["sku"] == "EP-GY-90"
+    assert source["image_url"] == "https://cdn.example.com/p/gy.jpg"
     assert source["title"] == "Greek Yogurt"
     assert source["description"] == "Thick"
     assert source["brand"] == "Epigamia"

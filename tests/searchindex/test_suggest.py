@@ -197,10 +197,10 @@ def test_suggestions_are_cached_under_the_normalised_query(api_client, catalog, 
     key = suggest_cache_key(q="Mil", store_id=None)
     assert key == "autocomplete:mil"
     entry: Any = cache.get(key)
-    assert entry == {"version": catalog_version(), "titles": suggest(api_client, "mil")}
+    assert entry == {"version": catalog_version(), "value": suggest(api_client, "mil")}
     store_id = catalog.stores["south"].id
     suggest(api_client, "MIL", store_id=store_id)
-    assert cache.get(f"autocomplete:mil:{store_id}")["titles"] == ["Milk"]
+    assert cache.get(f"autocomplete:mil:{store_id}")["value"] == ["Milk"]
     assert suggestions_get(q="MIL", store_id=store_id, version=catalog_version()) == ["Milk"]
     # django-redis's cache has ttl(); `cache` is typed as Django's BaseCache.
     assert cache.ttl(key) <= 300  # type: ignore[attr-defined]

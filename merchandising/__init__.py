@@ -1,0 +1,1 @@
+"""Merchandising: query rules that pin, hide and boost products for matching searches."""
