@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import psycopg
 import pytest
 from django.conf import settings
 
@@ -208,3 +209,22 @@ def test_bench_runs_in_smoke_mode_and_prints_its_figures(name: str) -> None:
         figure for figure in bench.figures if not any(re.search(figure, line) for line in lines)
     ]
     assert not missing, f"bench/{bench.script} printed no line matching {missing}:\n{run.stdout}"
+
+
+def test_database_drop_ends_our_own_sessions_and_drops_without_force():
+    url = urlparse(_database_url("drop"))
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    session = psycopg.connect(url.geturl())  # still open: a benchmark's leftover connection
+    try:
+        database_drop(url.geturl())
+        with psycopg.connect(admin) as conn:
+            gone = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            assert gone.fetchone() is None
+        with pytest.raises(psycopg.OperationalError):
+            session.execute("SELECT 1")  # terminated by the drop
+    finally:
+        session.close()
+        database_drop(url.geturl())  # a no-op once dropped
