@@ -257,9 +257,9 @@ def raw_updates(fx: dict[str, int], clients: int, seconds: float) -> dict:
 
 # What one single-unit order sends Postgres (bench/orders.py (c) counts the statements), without
 # Django: the checks before the transaction, then the writes, the lock and the deduction.
-ORDER_READS = (
-    "SELECT 1 FROM inventory_store WHERE id = %s LIMIT 1",
-    "SELECT id, title, price FROM catalog_product WHERE id = ANY(%s)",
+ORDER_READ = (  # the store and the products at once, as ordering.selectors.order_references
+    "SELECT EXISTS (SELECT 1 FROM inventory_store WHERE id = %s), p.id, p.title, p.price"
+    " FROM (VALUES (1)) AS one LEFT JOIN catalog_product p ON p.id = ANY(%s)"
 )
 ORDER_WRITES = (
     "INSERT INTO ordering_order (status, created_at, updated_at, store_id)"
@@ -280,8 +280,9 @@ def raw_orders(fx: dict[str, int], clients: int, seconds: float) -> dict:
 
     def order(pg: PgClient, _job: None) -> None:
         cursor = pg.cursor
-        cursor.execute(ORDER_READS[0], [store_id], prepare=True)
-        _, _, price = one(cursor.execute(ORDER_READS[1], [[product_id]], prepare=True))
+        found, _, _, price = one(cursor.execute(ORDER_READ, [store_id, [product_id]], prepare=True))
+        if not found:
+            raise RuntimeError("no such store")
         with pg.conn.transaction():
             order_id = one(cursor.execute(ORDER_WRITES[0], [store_id], prepare=True))[0]
             cursor.execute(ORDER_WRITES[1], [order_id, product_id, price], prepare=True)
@@ -517,7 +518,7 @@ def main() -> None:
                 failures.append(f"{clients} clients: oversold {sold_wrong}, errors {errors}")
 
         print(
-            "\n    floors, same run and clients: 'order SQL' = an order's statements (2 reads, then"
+            "\n    floors, same run and clients: 'order SQL' = an order's statements (1 read, then"
             "\n    2 inserts, the lock, the update, the commit) by psycopg: no HTTP, no Django;"
             "\n    'GET /healthz' = the same gunicorn, middleware and DRF view, doing nothing:"
         )
