@@ -4,10 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
+CLUSTER_PORT ?= 9260
+# The drills restart nodes on 2 shared cores: C1-only JIT makes a JVM start on far less CPU.
+CLUSTER_JAVA_OPTS ?= -Xms384m -Xmx384m -XX:TieredStopAtLevel=1
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
+.PHONY: help run test test-cluster lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,9 +37,18 @@ index: seed ## Build the product index behind its alias
 run: index ## Run Aisle: services, migrate, seed, index, then web + Celery worker + beat
 	bash scripts/run.sh
 
-test: services venv lint ## Run the whole test suite against the real services
+test: services venv lint ## Run the whole test suite against the real services, then the short cluster drills
 	bash scripts/test_tools.sh
 	AISLE_REQUIRE_COMPOSE_CLI=1 $(PY) -m pytest
+	$(MAKE) --no-print-directory test-cluster
+
+# A throwaway 3-node Elasticsearch cluster on ports of its own (HTTP 9260-9262, transport
+# 9360-9362), stopped whatever the drills' outcome. CLUSTER_DRILL_ROLLING=1 adds the rolling restart.
+test-cluster: services venv ## Cluster drills (node kills under mixed traffic) on a local 3-node cluster
+	AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) AISLE_ES_CLUSTER_JAVA_OPTS="$(CLUSTER_JAVA_OPTS)" \
+		bash scripts/services.sh es-cluster-up
+	AISLE_ES_CLUSTER_PORT=$(CLUSTER_PORT) $(PY) -m pytest tests/test_cluster_drills.py -p no:cacheprovider -s -rA; \
+		status=$$?; AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) bash scripts/services.sh es-cluster-stop; exit $$status
 
 lint: venv ## ruff (lint + format check), mypy and a check for missing migrations
 	$(VENV)/bin/ruff check .
@@ -75,8 +87,10 @@ bench-scale: services venv ## Seed, rebuild, index size, heap, search, suggest, 
 bench-analytics: services venv ## Search API p50 with analytics off, on and with a dead sink (short run)
 	$(PY) bench/analytics.py
 
-drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down mid-traffic) + invariants
+drills: services venv ## Fault drills (ES, Redis, Celery worker, Postgres down/restarted mid-traffic), then the long cluster drills
 	$(PY) bench/drills.py --scale $${DRILL_SCALE:-3}
+	$(PY) bench/pg_restart.py
+	DRILL_SCALE=$${DRILL_SCALE:-3} CLUSTER_DRILL_ROLLING=1 $(MAKE) --no-print-directory test-cluster
 
 load: services venv ## Mixed load run (60 s) on a live gunicorn, then stock and index invariants
 	$(PY) bench/load.py --duration $${LOAD_DURATION:-60}

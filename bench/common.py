@@ -411,6 +411,29 @@ class Celery(Process):
         super().__init__(argv, env=env, log=log)
 
 
+def celery_workers(
+    *args: str, env: Mapping[str, str], logs: Path | None = None, concurrency: int = 2
+) -> list[Celery]:
+    """The two workers `make run` starts: the default queue (with `args`, e.g. `-B`) and the
+    index queue (outbox drains and sweeps, CELERY_TASK_ROUTES) on a worker of its own."""
+    from django.conf import settings
+
+    level = ("--loglevel", "WARNING")
+    default = Celery(
+        *("worker", *level, "--concurrency", str(concurrency), "-Q", "celery", "-n", "default@%h"),
+        *args,
+        env=env,
+        log=logs / "worker.log" if logs else None,
+    )
+    index = Celery(
+        *("worker", *level, "--concurrency", "1", "-Q", settings.SEARCHINDEX_QUEUE),
+        *("-n", "index@%h"),
+        env=env,
+        log=logs / "worker-index.log" if logs else None,
+    )
+    return [default, index]
+
+
 # --- data ------------------------------------------------------------------------------------
 
 
@@ -622,7 +645,7 @@ def sync_lag(
     run = f"{time.time_ns() % 10**9:09d}"
     with tempfile.TemporaryDirectory(prefix="aisle-bench-lag-") as workdir:
         workers = [
-            Celery("worker", "--loglevel", "WARNING", "--concurrency", "2", env=env),
+            *celery_workers(env=env),
             Celery(
                 *("beat", "--loglevel", "WARNING"),
                 *("--schedule", str(Path(workdir) / "celerybeat-schedule")),

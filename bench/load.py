@@ -2,11 +2,12 @@
 
 `make load` (or `.venv/bin/python bench/load.py --duration 60`). The script owns everything it
 uses: a dedicated database (dropped and re-created), its own Redis databases and index prefix,
-a gunicorn and a Celery worker (with beat) on loopback, all stopped at the end. The clients are
-threads in this process, so the server runs in other processes. It prints throughput, p50/p99
-per endpoint and status counts, then checks, over every (store, product):
-initial stock = current stock + confirmed quantities, no negative stock, and that the index's
-availability equals Postgres once the outbox has drained. Exit status 1 if any check fails.
+a gunicorn and two Celery workers (the default queue with beat; the index queue) on loopback,
+all stopped at the end. The clients are threads in this process, so the server runs in other
+processes. It prints throughput, p50/p99 per endpoint and status counts, then checks, over
+every (store, product): initial stock = current stock + confirmed quantities, no negative stock,
+and that the index's availability equals Postgres once the outbox has drained. Exit status 1 if
+any check fails.
 """
 
 import argparse
@@ -41,9 +42,9 @@ os.environ.update(ENV)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
-    Celery,
     Gunicorn,
     Run,
+    celery_workers,
     database_prepare,
     manage,
     percentile,
@@ -240,17 +241,13 @@ def main() -> int:
     plan = prepare(args.products, args.stores)
     logs = Path(tempfile.mkdtemp(prefix="aisle-load-"))
     schedule = str(logs / "beat-schedule")
-    worker = Celery(
-        *("worker", "-B", "--concurrency", "1", "--loglevel", "WARNING", "--schedule", schedule),
-        env=os.environ,
-        log=logs / "worker.log",
-    )
+    workers = celery_workers("-B", "--schedule", schedule, env=os.environ, logs=logs, concurrency=1)
     try:
         web = Gunicorn(
             workers=args.web_workers, env=os.environ, log=logs / "web.log", ready_path="/readyz"
         )
     except SystemExit:
-        stop_all(worker)
+        stop_all(*workers)
         raise
     try:
         print(f"[load] {args.clients} clients for {duration:.0f} s on 127.0.0.1:{web.port}")
@@ -268,7 +265,7 @@ def main() -> int:
             time.sleep(2)
             drift = index_drift()
     finally:
-        stop_all(web, worker)
+        stop_all(web, *workers)
 
     broken, negative = stock_invariant(plan["initial_stock"])
     print(f"\n[load] stock invariant: {broken} rows broken, {negative} negative (oversold)")

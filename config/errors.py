@@ -1,11 +1,13 @@
 """The one error model: `AisleError` and the handler that turns every failure into the envelope."""
 
 import logging
+import sys
 from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -55,6 +57,26 @@ class RequestTooLarge(AisleError):
     code = "request_too_large"
     message = "The request body is too large."
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+
+class ServiceUnavailable(AisleError):
+    code = "service_unavailable"
+    message = "The database cannot be reached for a moment; retry shortly."
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def database_unreachable(exc: BaseException | None) -> bool:
+    """Whether `exc` says the database could not be reached or answer: a restart, a failover, a
+    dropped connection. Everything in the failed request's transaction was rolled back with it,
+    so a retry (orders with their Idempotency-Key) is safe."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def service_unavailable() -> ServiceUnavailable:
+    seconds = settings.DATABASE_RETRY_AFTER_SECONDS
+    return ServiceUnavailable(
+        details={"retry_after": seconds}, headers={"Retry-After": str(seconds)}
+    )
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -149,6 +171,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # Django answers these with a 400 outside DRF; inside a view they must not become 500s.
         logger.warning("Suspicious request: %s", exc)
         exc = AisleError("Bad request.", code="bad_request")
+    elif database_unreachable(exc):
+        logger.warning("Database unreachable: %s", exc)
+        exc = service_unavailable()
 
     if isinstance(exc, AisleError):
         response = Response(
@@ -185,8 +210,19 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return JsonResponse(error_body_for_status(404), status=404)
 
 
+def database_unavailable_response() -> JsonResponse:
+    error = service_unavailable()
+    response = JsonResponse(error_body(error.code, error.message, error.details), status=503)
+    for header, value in error.headers.items():
+        response[header] = value
+    return response
+
+
 def json_server_error(request: HttpRequest) -> JsonResponse:
-    """handler500: no internals leak, even outside DRF views."""
+    """handler500: no internals leak, even outside DRF views; an unreachable database (in a
+    middleware or a plain Django view) is a 503 to retry, like inside DRF."""
+    if database_unreachable(sys.exc_info()[1]):
+        return database_unavailable_response()
     return JsonResponse(error_body_for_status(500), status=500)
 
 

@@ -13,13 +13,20 @@ from rest_framework.views import APIView
 
 from config.errors import AisleError
 from config.schema import error_responses
-from searchindex.client import health_client
+from searchindex.client import ALIAS, health_client
 
 logger = logging.getLogger(__name__)
 
 # apikeys.scopes.PUBLIC, by value: config does not import apikeys (tests/apikeys/test_schema.py
 # checks every view's scope is one the policy knows).
 PUBLIC = "public"
+
+
+# The product index's health as readiness words: green is "ok"; yellow serves every search but
+# some shard lacks its replica (one more node loss could cost data); red has a shard with no
+# copy at all, so searches fail.
+ELASTICSEARCH_STATES = {"green": "ok", "yellow": "yellow", "red": "red"}
+NOT_READY = {"down", "red"}
 
 
 def check_postgres() -> None:
@@ -31,13 +38,14 @@ def check_redis() -> None:
     get_redis_connection("default").ping()
 
 
-def check_elasticsearch() -> None:
-    health = health_client().cluster.health()
-    if health["status"] == "red":
-        raise RuntimeError("cluster status is red")
+def check_elasticsearch() -> str:
+    """The health of the index behind the alias (of the whole cluster before the first build)."""
+    client = health_client()
+    index = ALIAS if client.indices.exists_alias(name=ALIAS) else None
+    return ELASTICSEARCH_STATES[client.cluster.health(index=index)["status"]]
 
 
-CHECKS: dict[str, Callable[[], None]] = {
+CHECKS: dict[str, Callable[[], str | None]] = {
     "postgres": check_postgres,
     "redis": check_redis,
     "elasticsearch": check_elasticsearch,
@@ -48,17 +56,21 @@ def readiness() -> dict[str, str]:
     report = {}
     for name, check in CHECKS.items():
         try:
-            check()
+            report[name] = check() or "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", whatever raised it
             logger.warning("readiness check failed", extra={"dependency": name, "error": str(exc)})
             report[name] = "down"
-        else:
-            report[name] = "ok"
     return report
 
 
 ReadinessSerializer = inline_serializer(
-    "Readiness", {name: serializers.ChoiceField(choices=["ok", "down"]) for name in CHECKS}
+    "Readiness",
+    {
+        name: serializers.ChoiceField(
+            choices=["ok", "yellow", "red", "down"] if name == "elasticsearch" else ["ok", "down"]
+        )
+        for name in CHECKS
+    },
 )
 
 
@@ -86,12 +98,21 @@ class ReadyView(APIView):
     @extend_schema(
         responses={
             200: ReadinessSerializer,
-            **error_responses(503, describe={503: "Some dependency is down; `details` names it."}),
+            **error_responses(
+                503,
+                describe={
+                    503: "Some dependency is down (or the index is red); `details` names it."
+                },
+            ),
         }
     )
     def get(self, request: Request) -> Response:
         report = readiness()
-        down = [name for name, state in report.items() if state != "ok"]
-        if down:
-            raise NotReady(f"Not ready: {', '.join(down)} unreachable.", details=report)
+        problems = [
+            f"{name} {'unreachable' if state == 'down' else state}"
+            for name, state in report.items()
+            if state in NOT_READY
+        ]
+        if problems:
+            raise NotReady(f"Not ready: {', '.join(problems)}.", details=report)
         return Response(report)

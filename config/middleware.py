@@ -3,19 +3,26 @@
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import request_finished
+from django.core.signals import got_request_exception, request_finished
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.http.request import split_domain_port
 from django.middleware import common
 
 from config.clientip import client_ip
-from config.errors import RequestTooLarge, error_body, error_body_for_status
+from config.errors import (
+    RequestTooLarge,
+    database_unavailable_response,
+    database_unreachable,
+    error_body,
+    error_body_for_status,
+)
 from config.logging import request_id_var
 
 logger = logging.getLogger("aisle.request")
@@ -40,6 +47,24 @@ def _forget_request_id(**kwargs: object) -> None:
 # The id stays set until the response is finished, not just until this middleware returns:
 # Django logs 4xx/5xx responses ("django.request") after the middleware chain has returned.
 request_finished.connect(_forget_request_id, dispatch_uid="config.middleware.forget_request_id")
+
+
+# Set in request.META by the receiver below: WSGI environ keys with a dot are the server's own.
+DATABASE_UNREACHABLE = "aisle.database_unreachable"
+
+
+def _database_unreachable_note(
+    sender: object, request: HttpRequest | None = None, **kwargs: object
+) -> None:
+    # Sent while Django handles an uncaught exception (DEBUG on or off): JsonErrorMiddleware
+    # then answers the 500 that follows with the 503 a client retries.
+    if request is not None and database_unreachable(sys.exc_info()[1]):
+        request.META[DATABASE_UNREACHABLE] = True
+
+
+got_request_exception.connect(
+    _database_unreachable_note, dispatch_uid="config.middleware.database_unreachable_note"
+)
 
 
 class RequestIdMiddleware:
@@ -135,6 +160,8 @@ class JsonErrorMiddleware:
         # A streamed error body is left alone: replacing it would skip its resource closers.
         if response.status_code < 400 or response.streaming:
             return response
+        if response.status_code == 500 and request.META.get(DATABASE_UNREACHABLE):
+            return database_unavailable_response()
         if _is_envelope(_json_body(response)):
             return response
         data = getattr(response, "data", None)

@@ -178,6 +178,9 @@ DATABASES = {
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
     "DATABASE_CONNECT_TIMEOUT", 5
 )
+# A request that cannot reach Postgres (a restart, a standby taking over) answers 503
+# `service_unavailable` with this Retry-After, so clients and load balancers retry.
+DATABASE_RETRY_AFTER_SECONDS = env_int("DATABASE_RETRY_AFTER_SECONDS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -247,6 +250,10 @@ SEARCH_ANALYTICS_QUEUE_SIZE = env_int("SEARCH_ANALYTICS_QUEUE_SIZE", 10000)
 SEARCH_ANALYTICS_BATCH_SIZE = env_int("SEARCH_ANALYTICS_BATCH_SIZE", 500)
 SEARCH_ANALYTICS_FLUSH_SECONDS = float(env_str("SEARCH_ANALYTICS_FLUSH_SECONDS", "1"))
 SEARCH_ANALYTICS_RETENTION_DAYS = env_int("SEARCH_ANALYTICS_RETENTION_DAYS", 30)
+# The stream's backing indices: set in its index template, so a change reaches the next backing
+# index (at rollover), never the ones written so far.
+SEARCH_ANALYTICS_SHARDS = env_int("SEARCH_ANALYTICS_SHARDS", 1)
+SEARCH_ANALYTICS_REPLICAS = env_int("SEARCH_ANALYTICS_REPLICAS", ELASTICSEARCH_REPLICAS)
 # Its prune task lives beside the writer, not in a tasks.py autodiscovery would find.
 CELERY_IMPORTS = ["searchindex.analytics"]
 
@@ -257,6 +264,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Index drains and sweeps have a queue of their own, consumed by a worker of its own (make run,
+# compose's worker-index, the bench harness): a backlog of order confirmations on the default
+# queue then never stands between a commit and its search freshness.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+SEARCHINDEX_QUEUE = env_str("SEARCHINDEX_QUEUE", "searchindex")
+CELERY_TASK_ROUTES = {
+    "searchindex.drain_pending": {"queue": SEARCHINDEX_QUEUE},
+    "searchindex.sweep_pending": {"queue": SEARCHINDEX_QUEUE},
+}
 # The outbox sweep drains index changes whose after-commit task never ran (broker or workers
 # down); `expires` stops a stopped beat's backlog from piling up behind a dead worker.
 SEARCHINDEX_SWEEP_SECONDS = float(env_str("SEARCHINDEX_SWEEP_SECONDS", "5"))

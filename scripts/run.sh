@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run Aisle in the foreground: gunicorn, a Celery worker and Celery beat; Ctrl-C stops all three.
+# Run Aisle in the foreground: gunicorn, two Celery workers (the default queue; index drains on
+# their own queue) and Celery beat; Ctrl-C stops them all.
 # `make run` calls this after services are up and the database is migrated, seeded and indexed.
 #
 # The three never run as root (as in the Docker image): started by root, they run as the system
@@ -82,7 +83,7 @@ fi
 pids=()
 stop() {
   trap - INT TERM EXIT
-  echo "[run] stopping web, worker and beat"
+  echo "[run] stopping web, workers and beat"
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
@@ -95,7 +96,11 @@ pids+=($!)
 # Celery's per-task and beat's per-send lines are off at the default level (config/logging.py):
 # LOG_LEVEL=DEBUG, or LOG_LEVEL_CELERY=INFO for those lines alone, brings them back.
 "${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config worker --loglevel "$LOG_LEVEL" \
-  --concurrency "${CELERY_CONCURRENCY:-2}" &
+  --concurrency "${CELERY_CONCURRENCY:-2}" -Q celery -n "default@%h" &
+pids+=($!)
+# Index drains and sweeps (CELERY_TASK_ROUTES): a confirmation backlog never delays them.
+"${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config worker --loglevel "$LOG_LEVEL" \
+  --concurrency "${CELERY_INDEX_CONCURRENCY:-1}" -Q "${SEARCHINDEX_QUEUE:-searchindex}" -n "index@%h" &
 pids+=($!)
 "${run_as[@]}" "${run_env[@]}" "$PY" -m celery -A config beat --loglevel "$LOG_LEVEL" \
   --schedule "$STATE/celerybeat-schedule" &

@@ -5,6 +5,16 @@
 #   scripts/services.sh status   say what answers
 #   scripts/services.sh stop-es  stop the Elasticsearch node this script started
 #
+# A local N-node Elasticsearch cluster, for drills and for trying Aisle on a cluster
+# (AISLE_ES_NODES nodes, HTTP ports AISLE_ES_PORT.., transport ports AISLE_ES_TRANSPORT_PORT..):
+#
+#   AISLE_ES_NODES=3 AISLE_ES_PORT=9260 scripts/services.sh es-cluster-up     start, wait for green
+#   AISLE_ES_NODES=3 AISLE_ES_PORT=9260 scripts/services.sh es-cluster-stop   stop every node
+#   AISLE_ES_NODES=3 AISLE_ES_PORT=9260 scripts/services.sh es-node-start 2   (re)start node 2
+#
+# A cluster that no node of answers starts from empty data directories: it is a throwaway.
+# tests/escluster.py drives these commands and SIGKILLs nodes by their pid files.
+#
 # PostgreSQL and Redis come from Debian's packages; Elasticsearch is the official integ-test-zip
 # from Maven Central, run on the machine's JDK. Downloads are cached in $AISLE_CACHE, outside the repo.
 set -euo pipefail
@@ -175,6 +185,113 @@ es_stop() {
   fi
 }
 
+# --- A local Elasticsearch cluster ------------------------------------------------------------
+ES_NODES="${AISLE_ES_NODES:-1}"
+ES_TRANSPORT_PORT="${AISLE_ES_TRANSPORT_PORT:-$((ES_PORT + 100))}"
+CLUSTER_DIR="$CACHE/es-cluster-$ES_PORT"
+# Three JVMs share 2 cores and 24 GB with Postgres, Redis, the single node and the app.
+CLUSTER_JAVA_OPTS="${AISLE_ES_CLUSTER_JAVA_OPTS:--Xms384m -Xmx384m}"
+
+node_dir() { echo "$CLUSTER_DIR/node$1"; }
+node_http() { echo $((ES_PORT + $1 - 1)); }
+node_pid() { cat "$(node_dir "$1")/run/es.pid" 2>/dev/null || true; }
+node_alive() { local pid; pid="$(node_pid "$1")"; [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+
+cluster_answers() {  # every node joined and the cluster at least $1 (default green)
+  curl -sf "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=${1:-green}&wait_for_nodes=$ES_NODES&timeout=1s" >/dev/null
+}
+
+cluster_config() {  # cluster_config N: node N's config directory, written fresh
+  local n="$1" dir seeds="" masters="" i
+  dir="$(node_dir "$n")"
+  for i in $(seq 1 "$ES_NODES"); do
+    seeds="$seeds${seeds:+, }\"127.0.0.1:$((ES_TRANSPORT_PORT + i - 1))\""
+    masters="$masters${masters:+, }aisle-$ES_PORT-$i"
+  done
+  mkdir -p "$dir/config" "$dir/data" "$dir/logs" "$dir/run" "$dir/tmp"
+  # jvm.options, log4j2 and the keystore from the shared home; elasticsearch.yml is the node's.
+  cp -r "$ES_HOME/config/." "$dir/config/"
+  # The heap and JVM options live with the node, so a restart (es-node-start) gets them too.
+  mkdir -p "$dir/config/jvm.options.d"
+  printf '%s\n' $CLUSTER_JAVA_OPTS > "$dir/config/jvm.options.d/aisle-cluster.options"
+  cat > "$dir/config/elasticsearch.yml" <<YML
+cluster.name: aisle-cluster-$ES_PORT
+node.name: aisle-$ES_PORT-$n
+network.host: 127.0.0.1
+http.port: $(node_http "$n")
+transport.port: $((ES_TRANSPORT_PORT + n - 1))
+discovery.seed_hosts: [$seeds]
+cluster.initial_master_nodes: [$masters]
+path.data: $dir/data
+path.logs: $dir/logs
+xpack.security.enabled: false
+action.destructive_requires_name: false
+# A nearly full disk would otherwise make every index read-only mid-drill.
+cluster.routing.allocation.disk.threshold_enabled: false
+YML
+  chown -R "$ES_USER" "$dir"
+}
+
+es_node_start() {  # es_node_start N: start node N unless it runs; does not wait
+  local n="$1" dir
+  [ "$n" -ge 1 ] && [ "$n" -le "$ES_NODES" ] || fail "node $n is not in 1..$ES_NODES"
+  dir="$(node_dir "$n")"
+  if node_alive "$n"; then
+    say "node $n already runs (pid $(node_pid "$n"))"
+    return
+  fi
+  [ -f "$dir/config/elasticsearch.yml" ] || cluster_config "$n"
+  say "starting node $n on 127.0.0.1:$(node_http "$n")"
+  (cd "$dir" && runuser -u "$ES_USER" -- env ES_JAVA_HOME="$(java_home)" ES_PATH_CONF="$dir/config" \
+    ES_TMPDIR="$dir/tmp" \
+    "$ES_HOME/bin/elasticsearch" -d -p "$dir/run/es.pid" >"$dir/run/start.log" 2>&1 9>&-) \
+    || fail "node $n did not start (see $dir/run/start.log and $dir/logs/)"
+}
+
+es_cluster_up() {
+  [ "$ES_NODES" -ge 2 ] || fail "es-cluster-up needs AISLE_ES_NODES >= 2 (the single node is 'up')"
+  if cluster_answers yellow; then
+    say "Elasticsearch cluster already answers on port $ES_PORT; reusing it"
+    return
+  fi
+  # The shared home (with the plugin) comes from `up`; es_install would rewrite its single-node config.
+  [ -x "$ES_HOME/bin/elasticsearch" ] && [ -d "$ES_HOME/plugins/aisle-analysis" ] \
+    || fail "no Elasticsearch home with the aisle-analysis plugin in $ES_HOME: run '$0 up' first"
+  local n
+  for n in $(seq 1 "$ES_NODES"); do
+    node_alive "$n" && fail "node $n runs (pid $(node_pid "$n")) but the cluster does not answer; es-cluster-stop first"
+  done
+  # Nothing answers: a fresh cluster from empty data directories.
+  rm -rf "$CLUSTER_DIR"
+  local starts=()
+  for n in $(seq 1 "$ES_NODES"); do
+    cluster_config "$n"
+    # In parallel: `elasticsearch -d` returns only once its node has started.
+    es_node_start "$n" &
+    starts+=($!)
+  done
+  for n in "${starts[@]}"; do wait "$n" || { es_cluster_stop; fail "a node did not start"; }; done
+  if ! wait_for "Elasticsearch cluster ($ES_NODES nodes, ports $ES_PORT..$(node_http "$ES_NODES"))" \
+    "$WAIT_SECONDS" cluster_answers green; then
+    es_cluster_stop
+    fail "the cluster did not reach green with $ES_NODES nodes within $WAIT_SECONDS s (see $CLUSTER_DIR/node*/logs/); stopped it"
+  fi
+}
+
+es_cluster_stop() {
+  local n pid
+  for n in $(seq 1 "$ES_NODES"); do
+    pid="$(node_pid "$n")"
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+      say "stopping node $n (pid $pid)"
+    fi
+  done
+  for n in $(seq 1 "$ES_NODES"); do
+    while node_alive "$n"; do sleep 0.5; done
+    rm -f "$(node_dir "$n")/run/es.pid"
+  done
+}
+
 status() {
   pg_answers && say "PostgreSQL: up" || say "PostgreSQL: down"
   redis_answers && say "Redis: up" || say "Redis: down"
@@ -198,7 +315,14 @@ main() {
       ;;
     status) status ;;
     stop-es) es_stop ;;
-    *) fail "usage: $0 [up|status|stop-es]" ;;
+    es-cluster-up)
+      exec 9>"$CACHE/bootstrap.lock"
+      flock 9
+      es_cluster_up
+      ;;
+    es-cluster-stop) es_cluster_stop ;;
+    es-node-start) es_node_start "${2:?node number}" ;;
+    *) fail "usage: $0 [up|status|stop-es|es-cluster-up|es-cluster-stop|es-node-start N]" ;;
   esac
 }
 

@@ -38,8 +38,8 @@ def index_template(stream: str) -> dict[str, Any]:
         "priority": 200,
         "template": {
             "settings": {
-                "number_of_shards": 1,
-                "number_of_replicas": settings.ELASTICSEARCH_REPLICAS,
+                "number_of_shards": settings.SEARCH_ANALYTICS_SHARDS,
+                "number_of_replicas": settings.SEARCH_ANALYTICS_REPLICAS,
             },
             # Data stream lifecycle: enforced where the node runs it (the official image); the
             # Docker-less integ-test node stores it but has no lifecycle service, so the beat

@@ -253,8 +253,13 @@ def _patiently(call: Callable[[], T], *, what: str, stop: threading.Event | None
 def index_create(*, name: str, bulk_load: bool = False) -> str:
     """Create a concrete index with the document's mappings; `bulk_load` turns refresh off."""
     index = ProductDocument._index.clone(name=name)
-    # Read now, not at import: the synonym filter carries the enabled Synonym rows.
-    index.settings(analysis=analysis_settings(synonym_rules=synonym_rules()))
+    # Read now, not at import: the synonym filter carries the enabled Synonym rows, and a
+    # rebuild is how a new shard or replica count reaches the index.
+    index.settings(
+        analysis=analysis_settings(synonym_rules=synonym_rules()),
+        number_of_shards=settings.ELASTICSEARCH_SHARDS,
+        number_of_replicas=settings.ELASTICSEARCH_REPLICAS,
+    )
     if bulk_load:
         # No refreshes, replicas or per-request fsync while loading; index_finish_load restores.
         index.settings(
@@ -355,6 +360,19 @@ def index_finish_load(*, name: str) -> None:
         what="the index settings",
     )
     _patiently(partial(client.indices.refresh, index=name), what="a refresh")
+    _copies_wait(client, name=name)
+
+
+def _copies_wait(client: Elasticsearch, *, name: str) -> None:
+    """Wait (a while) for the replicas the cluster can place, so the index swapped in survives
+    a node's death as well as the one it replaces. Too few nodes for them all: yellow will do."""
+    nodes = client.cluster.health()["number_of_data_nodes"]
+    status = "green" if nodes > settings.ELASTICSEARCH_REPLICAS else "yellow"
+    health = client.options(ignore_status=408, request_timeout=90).cluster.health(
+        index=name, wait_for_status=status, timeout="60s"
+    )
+    if health.get("timed_out"):
+        logger.warning("rebuild: %s not %s after 60 s; swapping anyway", name, status)
 
 
 def index_forcemerge(*, name: str) -> None:

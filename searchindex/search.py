@@ -58,7 +58,15 @@ FEW_HITS = 3
 def search_request(body: dict[str, Any], filter_path: tuple[str, ...]) -> dict[str, Any]:
     """Send one search to the products alias; raises `SearchUnavailable` when it cannot answer."""
     try:
-        return search_client().search(index=ALIAS, body=body, filter_path=filter_path).body
+        # No partial answers: a shard with no live copy (a red index) is a 503, not results and
+        # facet counts that silently miss a part of the catalogue.
+        return (
+            search_client()
+            .search(
+                index=ALIAS, body=body, filter_path=filter_path, allow_partial_search_results=False
+            )
+            .body
+        )
     except TransportError as exc:  # unreachable, refused, timed out
         logger.warning("search unavailable", extra={"error": str(exc)})
         raise SearchUnavailable() from exc

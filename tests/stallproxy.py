@@ -1,4 +1,5 @@
-"""A TCP proxy for tests that holds big requests unanswered, as a node too busy to answer would."""
+"""A TCP proxy for tests: holds big requests unanswered, as a node too busy to answer would, or
+cuts every connection, as a server that restarts or fails over would."""
 
 import contextlib
 import socket
@@ -19,6 +20,7 @@ class StallProxy:
         self.limit: int | None = None
         self.stalled = threading.Event()  # set when the first request is held
         self._closing = threading.Event()
+        self._cut = threading.Event()  # while set, connections are dropped as they arrive
         self._sockets: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
@@ -26,6 +28,18 @@ class StallProxy:
 
     def stall_requests_over(self, limit: int) -> None:
         self.limit = limit
+
+    def cut(self) -> None:
+        """Drop every open connection and refuse new ones (accepted, then closed at once)."""
+        self._cut.set()
+        sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def restore(self) -> None:
+        self._cut.clear()
 
     def close(self) -> None:
         self._closing.set()
@@ -40,6 +54,9 @@ class StallProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            if self._cut.is_set():
+                client.close()
+                continue
             server = socket.create_connection(self.target)
             self._sockets += [client, server]
             unanswered = [0]  # bytes from the client since the server's last answer

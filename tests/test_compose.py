@@ -23,7 +23,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 PRODUCTION_OVERLAY = ROOT / "docker" / "compose.production.yml"
-APP_SERVICES = ("web", "worker", "beat", "init")
+CLUSTER_OVERLAY = ROOT / "docker" / "compose.cluster.yml"
+APP_SERVICES = ("web", "worker", "worker-index", "beat", "init")
 BACKING_SERVICES = ("postgres", "redis", "elasticsearch")
 # Names the compose file sets for programs other than Django, and the file that reads each.
 NON_SETTINGS_ENV = {
@@ -135,6 +136,53 @@ def test_compose_file_is_valid_for_the_docker_compose_cli():
     assert result.returncode == 0, result.stderr
 
 
+def test_cluster_overlay_is_valid_for_the_docker_compose_cli():
+    cli = compose_cli()
+    if cli is None:
+        if os.environ.get("AISLE_REQUIRE_COMPOSE_CLI") == "1":
+            pytest.fail("no compose client: scripts/test_tools.sh should have installed one")
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
+    result = subprocess.run(  # noqa: S603 - argv built from fixed parts
+        [*cli, "-f", str(COMPOSE_FILE), "-f", str(CLUSTER_OVERLAY), "config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    merged = yaml.safe_load(result.stdout)["services"]
+    nodes = ("elasticsearch", "elasticsearch-2", "elasticsearch-3")
+    names = {merged[node]["environment"]["node.name"] for node in nodes}
+    assert names == set(nodes)
+    for node in nodes:
+        env_ = merged[node]["environment"]
+        assert env_.get("discovery.type", "multi-node") == "multi-node", node
+        assert env_["cluster.name"] == "aisle", node
+        assert set(env_["cluster.initial_master_nodes"].split(",")) == set(nodes), node
+        assert set(env_["discovery.seed_hosts"].split(",")) == set(nodes), node
+        assert "/_cluster/health" in " ".join(merged[node]["healthcheck"]["test"]), node
+        assert any(":/usr/share/elasticsearch/data" in v for v in merged[node]["volumes"]), node
+    volumes = [tuple(merged[node]["volumes"]) for node in nodes]
+    assert len(set(volumes)) == 3  # each node its own data
+    read_by_settings = settings_env_names()
+    for name in APP_SERVICES:
+        app_env = merged[name]["environment"]
+        urls = app_env["ELASTICSEARCH_URL"].split(",")
+        assert [urlsplit(url).hostname for url in urls] == list(nodes), name
+        assert app_env["ELASTICSEARCH_REPLICAS"] == "1", name
+        assert int(app_env["ELASTICSEARCH_SHARDS"]) >= 1, name
+        for variable in ("ELASTICSEARCH_SHARDS", "ELASTICSEARCH_REPLICAS"):
+            assert variable in read_by_settings
+        assert "SEARCH_ANALYTICS_REPLICAS" in read_by_settings
+        # The base file's secrets and URLs survive the overlay.
+        assert "DATABASE_URL" in app_env, name
+        for node in nodes:
+            assert merged[name]["depends_on"][node]["condition"] == "service_healthy", name
+
+
 def test_production_overlay_is_valid_for_docker_compose_v2():
     cli = compose_cli()
     if cli is None or cli[-1] != "compose":
@@ -191,6 +239,7 @@ def test_healthchecks_probe_what_each_service_serves():
     assert "/api/status" in probes["kibana"]
     assert "docker/healthcheck.py" in probes["web"]
     assert "inspect ping" in probes["worker"]
+    assert "inspect ping" in probes["worker-index"]
     assert "celerybeat.pid" in probes["beat"]
     # The web image is python:slim without curl: its probe must not need curl.
     assert "curl" not in probes["web"]
@@ -209,6 +258,7 @@ def test_app_services_run_gunicorn_worker_beat_and_the_init_script():
     services = load_compose()["services"]
     assert services["web"]["command"] == ["gunicorn", "config.wsgi:application"]
     assert services["worker"]["command"][:6] == ["celery", "-A", "config", "worker", "-l", "info"]
+    assert services["worker-index"]["command"][:6] == services["worker"]["command"][:6]
     assert services["beat"]["command"][:6] == ["celery", "-A", "config", "beat", "-l", "info"]
     assert services["init"]["restart"] == "no"
 
@@ -226,7 +276,7 @@ def test_depends_on_waits_for_healthy_services_and_a_finished_init():
             assert rule["condition"] == wanted, f"{name} -> {dependency}: {rule}"
     for name in APP_SERVICES:
         assert set(BACKING_SERVICES) <= set(services[name]["depends_on"]), name
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-index", "beat"):
         assert "init" in services[name]["depends_on"], name
     assert "elasticsearch" in services["kibana"]["depends_on"]
 

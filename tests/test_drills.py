@@ -491,9 +491,12 @@ def test_drill_worker_killed_mid_task_redelivers_and_sends_each_confirmation_onc
 # --- 4. Postgres connection dropped mid-request ---------------------------------------------
 
 
-def http_post_json(url: str, body: bytes) -> tuple[int, str, bytes]:
+def http_post_json(url: str, body: bytes, headers: dict | None = None) -> tuple[int, str, bytes]:
     request = urllib.request.Request(  # noqa: S310 - a loopback http URL we built
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        url,
+        data=body,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
@@ -502,7 +505,7 @@ def http_post_json(url: str, body: bytes) -> tuple[int, str, bytes]:
         return exc.code, exc.headers["Content-Type"], exc.read()
 
 
-def test_drill_postgres_connection_dropped_mid_order_fails_cleanly_and_next_order_succeeds(
+def test_drill_postgres_connection_dropped_mid_order_is_a_503_and_a_keyed_retry_places_it_once(
     live_server,
 ):
     row = InventoryFactory(quantity=10)
@@ -519,9 +522,10 @@ def test_drill_postgres_connection_dropped_mid_order_fails_cleanly_and_next_orde
     ).encode()
     dsn = drill_db_url()
     answer: dict = {}
+    keyed = {"Idempotency-Key": "drill-dropped-1"}
 
     def place() -> None:
-        answer["response"] = http_post_json(f"{live_server.url}/orders/", body)
+        answer["response"] = http_post_json(f"{live_server.url}/orders/", body, keyed)
 
     with (
         psycopg.connect(dsn) as holder,
@@ -549,7 +553,8 @@ def test_drill_postgres_connection_dropped_mid_order_fails_cleanly_and_next_orde
     status, content_type, payload = answer["response"]
     orphans = Order.objects.filter(items__isnull=True).count()
     orders_after_failure = Order.objects.count()
-    retry_status, _, retry_payload = http_post_json(f"{live_server.url}/orders/", body)
+    retry_status, _, retry_payload = http_post_json(f"{live_server.url}/orders/", body, keyed)
+    replay_status, _, replay_payload = http_post_json(f"{live_server.url}/orders/", body, keyed)
     report(
         "postgres_dropped",
         terminated=terminated,
@@ -562,14 +567,17 @@ def test_drill_postgres_connection_dropped_mid_order_fails_cleanly_and_next_orde
     )
 
     assert terminated is True
-    assert status == 500
+    assert status == 503  # the database went away: retry, with the same Idempotency-Key
     assert content_type == "application/json"
-    assert json.loads(payload)["error"]["code"] == "internal_error"
+    assert json.loads(payload)["error"]["code"] == "service_unavailable"
     assert b"Traceback" not in payload
     assert b"<html" not in payload.lower()
     assert orders_after_failure == 0  # the order and its lines rolled back with the connection
     assert orphans == 0
     assert retry_status == 201
     assert json.loads(retry_payload)["status"] == "CONFIRMED"
+    assert replay_status == 201
+    assert json.loads(replay_payload)["id"] == json.loads(retry_payload)["id"]
+    assert Order.objects.count() == 1  # placed exactly once
     assert not Order.objects.filter(items__isnull=True).exists()
     assert_stock_invariant(initial)

@@ -122,6 +122,15 @@ def test_the_schema_itself_is_still_served_as_openapi(run_mode, web):
 
 
 @pytest.mark.urls("tests.config.urls_failing")
+def test_an_unreachable_database_outside_drf_is_a_503_to_retry_not_a_500(run_mode, web, settings):
+    response = web.get("/test-only/database-gone")
+    error = assert_json_envelope(response, 503, "service_unavailable")
+    assert response["Retry-After"] == str(settings.DATABASE_RETRY_AFTER_SECONDS)
+    assert error["details"] == {"retry_after": settings.DATABASE_RETRY_AFTER_SECONDS}
+    assert SECRET_DETAIL.encode() not in response.content
+
+
+@pytest.mark.urls("tests.config.urls_failing")
 def test_a_raw_500_outside_drf_is_an_envelope_without_internals(run_mode, web):
     response = web.get("/test-only/broken")
     assert_json_envelope(response, 500, "internal_error")

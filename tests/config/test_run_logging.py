@@ -70,7 +70,9 @@ def celery_output(tmp_path: Path, **levels: str) -> str:
     ack) and let beat send two, stop it; what it printed."""
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     queue = f"test-run-logging-{uuid.uuid4().hex[:8]}"
-    beat_sent_before = broker.llen("celery")
+    # The outbox sweep is routed to the index queue (CELERY_TASK_ROUTES).
+    beat_queue = settings.SEARCHINDEX_QUEUE
+    beat_sent_before = broker.llen(beat_queue)
     process = celery(
         "worker",
         "--beat",
@@ -79,7 +81,7 @@ def celery_output(tmp_path: Path, **levels: str) -> str:
         "--without-mingle",
         "--without-gossip",
         "--without-heartbeat",
-        # The worker takes only this test's task; beat's land on the default queue, unrun.
+        # The worker takes only this test's task; beat's land on the index queue, unrun.
         f"--queues={queue}",
         f"--hostname={queue}@%h",
         env=celery_env(SEARCHINDEX_SWEEP_SECONDS="0.5", **levels),
@@ -90,12 +92,12 @@ def celery_output(tmp_path: Path, **levels: str) -> str:
         )
         # acks_late: the message leaves `unacked` only once the task has run.
         ran = wait_for(lambda: broker.llen(queue) == 0 and broker.hlen("unacked") == 0)
-        sent = wait_for(lambda: broker.llen("celery") >= beat_sent_before + 2)
+        sent = wait_for(lambda: broker.llen(beat_queue) >= beat_sent_before + 2)
     finally:
         output = stop(process)
         broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         # Beat pushed its messages on the left; drop them so no later worker runs them.
-        broker.ltrim("celery", broker.llen("celery") - beat_sent_before, -1)
+        broker.ltrim(beat_queue, broker.llen(beat_queue) - beat_sent_before, -1)
     assert ran, f"the worker never ran the task:\n{output}"
     assert sent, f"beat never sent a task:\n{output}"
     assert f"{queue}@" in output  # start-up still shows

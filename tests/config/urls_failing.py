@@ -1,5 +1,6 @@
 """The app's URL map plus one plain Django view that fails, for the raw-500 tests."""
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -17,4 +18,12 @@ def broken_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(SECRET_DETAIL)
 
 
-urlpatterns = [path("test-only/broken", broken_view), *app_urlpatterns]
+def database_gone_view(request: HttpRequest) -> HttpResponse:
+    raise OperationalError(f"server closed the connection unexpectedly ({SECRET_DETAIL})")
+
+
+urlpatterns = [
+    path("test-only/broken", broken_view),
+    path("test-only/database-gone", database_gone_view),
+    *app_urlpatterns,
+]

@@ -104,6 +104,24 @@ def test_rebuild_moves_the_alias_and_deletes_the_previous_index(es, product_inde
     assert index_drift(sample=None).ok
 
 
+def test_rebuild_creates_the_new_index_with_the_configured_shards_and_replicas(
+    es, product_index, settings
+):
+    create_products(4)
+    nodes = es.cluster.health()["number_of_data_nodes"]
+    settings.ELASTICSEARCH_SHARDS = 2
+    settings.ELASTICSEARCH_REPLICAS = nodes  # more copies than nodes: served, yellow
+
+    result = index_rebuild()
+
+    index_settings = es.indices.get_settings(index=result.index)[result.index]["settings"]
+    assert index_settings["index"]["number_of_shards"] == "2"
+    assert index_settings["index"]["number_of_replicas"] == str(nodes)
+    assert alias_indices() == [result.index]
+    assert es.cluster.health(index=ALIAS)["status"] == "yellow"
+    assert index_drift(sample=None).ok
+
+
 def test_keep_retains_the_newest_previous_indices(es, product_index):
     create_products(2)
     first = index_rebuild(keep=5)
