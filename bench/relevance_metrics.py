@@ -217,3 +217,25 @@ def loss_lines(rows: Sequence[Loss], titles: Mapping[str, str], width: int = 60)
 def split_half(queries: Sequence[str]) -> tuple[list[str], list[str]]:
     """Every other query, and the rest: tune on one half, confirm on the other."""
     return list(queries[0::2]), list(queries[1::2])
+
+
+COMPLEMENT = 1
+IRRELEVANT = 0
+
+
+def top_share(
+    rankings: Rankings, judgments: Judgments, gains: frozenset[int], *, top: int = 3
+) -> float:
+    """Among the queries with at least one Exact judgment, the share of their top-`top` hits
+    judged with one of `gains` (`{COMPLEMENT, IRRELEVANT}`: accessories and misses shown first).
+
+    Unjudged hits are in the denominator and never in the numerator."""
+    hits = [
+        judged.get(doc_id)
+        for query, judged in judgments.items()
+        if EXACT in judged.values()
+        for doc_id in list(rankings.get(query, ()))[:top]
+    ]
+    if not hits:
+        return 0.0
+    return sum(gain in gains for gain in hits) / len(hits)

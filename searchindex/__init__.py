@@ -6,7 +6,8 @@ Imports point one way: a module imports only from the layers above it in this li
 0. nodes (the node list; settings read it), analysis (index settings: a pure function of the
    synonym rules given), results (typed results), cache, compat, exceptions, locks, selectors,
    synonym_syntax, analytics_report, rules (query rules' part in one search request: from the
-   merchandising app), explain (`explain=true`'s plain words)
+   merchandising app), explain (`explain=true`'s plain words), query_forms and title_parts
+   (text rules, pure)
 1. client (every Elasticsearch client, the products alias and index names), models
 2. documents, analytics
 3. queries (request bodies, no I/O), outbox (record and drain), drift

@@ -12,6 +12,7 @@ from catalog.models import Category, Product
 from inventory.models import Inventory
 from searchindex.analysis import analysis_settings
 from searchindex.client import ALIAS
+from searchindex.title_parts import head_noun, title_head
 
 # The deepest hit a search can page to (from + size): deeper pages would need search_after.
 MAX_RESULT_WINDOW = 10_000
@@ -89,6 +90,20 @@ class ProductDocument(Document):
             ),
         },
     )
+    # What the product itself is (title_parts.py): the title before "for", "compatible" or
+    # "fits", and its head noun. Only matched or not (search.py demotes the rest): no positions.
+    title_head = fields.TextField(
+        analyzer="aisle_text",
+        search_analyzer="aisle_text_search",
+        index_options="docs",
+        norms=False,
+    )
+    head_noun = fields.TextField(
+        analyzer="aisle_text",
+        search_analyzer="aisle_text_search",
+        index_options="docs",
+        norms=False,
+    )
     brand = fields.TextField(
         analyzer="aisle_text",
         search_analyzer="aisle_text_search",
@@ -153,6 +168,12 @@ class ProductDocument(Document):
 
     def prepare_price_text(self, instance: Product) -> str:
         return f"{instance.price:.2f}"
+
+    def prepare_title_head(self, instance: Product) -> str:
+        return title_head(instance.title)
+
+    def prepare_head_noun(self, instance: Product) -> str:
+        return head_noun(instance.title)
 
     def prepare_brand(self, instance: Product) -> str | None:
         # None rather than "": an empty keyword would be a brand of its own in the facet.

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from searchindex.documents import LATER_WORD_WEIGHT, TITLE_WEIGHT
+from searchindex.query_forms import excluded_words, joined_forms
 
 SORTS = ("relevance", "price", "-price", "newest")
 CATEGORY_FACET_SIZE = 20
@@ -14,6 +15,10 @@ BRAND_FACET_SIZE = 20
 TEXT_FIELDS = ["title^6", "brand^2", "attributes^1", "description^1", "category.name^3"]
 # Price buckets partition the price line: each `from` is inclusive, each `to` exclusive.
 PRICE_BOUNDS = (Decimal("50.00"), Decimal("100.00"), Decimal("200.00"), Decimal("500.00"))
+# Score multipliers of the demotions (`_demoted`), measured on the ESCI judgments.
+AFTER_CONNECTOR_FACTOR = 0.6
+OTHER_HEAD_NOUN_FACTOR = 0.7
+EXCLUDED_FACTOR = 0.5
 SUGGEST_SIZE = 10
 # The de-duplicated suggester can drop a title whose later-word input equals another title
 # ("Almond Milk" files "Milk" too); a plain one beside it brings such titles back.
@@ -62,10 +67,11 @@ class ProductSearchQuery:
 
 
 def _text_query(q: str, *, named: bool = False) -> dict[str, Any]:
-    """Scoring clauses for free text. The text only ever reaches match-type queries and a term
-    query, never a query parser, so quotes, `*`, `:` or `~` are just characters.
+    """Scoring clauses for free text, then the demotions (`_demoted`). The text only ever reaches
+    match-type queries and a term query, never a query parser, so quotes, `*`, `:` or `~` are
+    just characters.
 
-    Each clause earned its place on the ESCI judgments (README, "Relevance"). `named`: each
+    Each clause earned its place on the ESCI judgments (docs/relevance.md). `named`: each
     clause carries its name (searchindex/explain.py), for `explain=true` only, so a plain
     search sends exactly the request it always did.
     """
@@ -79,68 +85,98 @@ def _text_query(q: str, *, named: bool = False) -> dict[str, Any]:
             return {kind: {**params, "_name": label}}
         return clause
 
-    return {
-        "bool": {
-            "should": [
-                # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is
-                # rare or common across the product, not per field, and title counts most.
-                name({"combined_fields": {"query": q, "fields": TEXT_FIELDS}}, "any_word"),
-                # A bonus when every word of the query is found somewhere in the product.
-                name(
-                    {
-                        "combined_fields": {
-                            "query": q,
-                            "fields": TEXT_FIELDS,
-                            "minimum_should_match": "100%",
-                            "boost": 3,
-                        }
-                    },
-                    "all_words",
-                ),
-                # Any title word, or the last one as a prefix, lifts a product by a constant:
-                # title matches, even partial ones, rank above matches elsewhere only.
-                name(
-                    {
-                        "constant_score": {
-                            "boost": 10,
-                            "filter": {"match_bool_prefix": {"title.words": {"query": q}}},
-                        }
-                    },
-                    "title_word",
-                ),
-                name({"match_phrase": {"title": {"query": q, "boost": 2}}}, "title_phrase"),
-                # Typos, against unstemmed title words: the stemmer can take a word too far from
-                # its misspelling ("Greek" is indexed as "greece", three edits from "grek").
-                name(
-                    {
-                        "match": {
-                            "title.words": {
-                                "query": q,
-                                "fuzziness": "AUTO",
-                                "prefix_length": 0,
-                                "boost": 1,
-                            }
-                        }
-                    },
-                    "title_typo",
-                ),
-                # Compounds written apart or together ("tshirt", "t shirt").
-                name({"match": {"title.joined": {"query": q, "boost": 1}}}, "title_joined"),
-                # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so
-                # whole words rank above partial ones.
-                name(
-                    {"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}},
-                    "title_prefix",
-                ),
-                # The whole title, normalised: an exact title match comes first.
-                name(
-                    {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
-                    "exact_title",
-                ),
-            ],
-            "minimum_should_match": 1,
-        }
-    }
+    # The text as typed, and with each of its first word pairs joined: "dish washer" meets
+    # "Dishwasher" as fully as "dish" and "washer" would, in every field and in the bonus.
+    forms = [q, *joined_forms(q)]
+    every_word = {"fields": TEXT_FIELDS, "minimum_should_match": "100%"}
+    # The query's adjacent words joined, against title words ("dish washer": "Dishwasher").
+    pairs_in_title = {"title.words": {"query": q, "analyzer": "aisle_joined"}}
+    in_title = [{"match_bool_prefix": {"title.words": {"query": q}}}, {"match": pairs_in_title}]
+    clauses = [
+        # Stemmed and synonym-expanded, every field scored as one (BM25F): a word is rare or
+        # common across the product, not per field, and title counts most.
+        name(
+            _best([{"combined_fields": {"query": f, "fields": TEXT_FIELDS}} for f in forms]),
+            "any_word",
+        ),
+        # A bonus when every word of the query is found somewhere in the product.
+        name(
+            _best([{"combined_fields": {"query": f, **every_word}} for f in forms], boost=3),
+            "all_words",
+        ),
+        # Any title word, or the last one as a prefix, or a compound of two, lifts a product by
+        # a constant: title matches, even partial ones, rank above matches elsewhere only.
+        name(
+            {"constant_score": {"boost": 10, "filter": {"bool": {"should": in_title}}}},
+            "title_word",
+        ),
+        name({"match_phrase": {"title": {"query": q, "boost": 2}}}, "title_phrase"),
+        # Typos, against unstemmed title words: the stemmer can take a word too far from its
+        # misspelling ("Greek" is indexed as "greece", three edits from "grek").
+        name(
+            {
+                "match": {
+                    "title.words": {
+                        "query": q,
+                        "fuzziness": "AUTO",
+                        "prefix_length": 0,
+                        "boost": 1,
+                    }
+                }
+            },
+            "title_typo",
+        ),
+        # Compounds: the query's words and pairs meet the title's pairs ("tshirt" finds
+        # "T Shirt"), and its pairs the title's words ("dish washer" finds "Dishwasher").
+        name({"match": {"title.joined": {"query": q, "boost": 1}}}, "title_joined"),
+        name({"match": pairs_in_title}, "title_joined"),
+        # Whole words, then the last one as a prefix ("mil" for "Milk"): weakest, so whole
+        # words rank above partial ones.
+        name({"match_bool_prefix": {"title.words": {"query": q, "boost": 0.5}}}, "title_prefix"),
+        # The whole title, normalised: an exact title comes first.
+        name(
+            {"term": {"title.raw": {"value": " ".join(q.split()), "boost": 20}}},
+            "exact_title",
+        ),
+    ]
+    return _demoted(q, {"bool": {"should": clauses, "minimum_should_match": 1}})
+
+
+def _best(clauses: list[dict[str, Any]], *, boost: float = 1) -> dict[str, Any]:
+    """The best-scoring of `clauses` (one needs no dis_max)."""
+    if len(clauses) == 1:
+        ((kind, body),) = clauses[0].items()
+        return {kind: {**body, "boost": boost}} if boost != 1 else clauses[0]
+    return {"dis_max": {"queries": clauses, "boost": boost}}
+
+
+def _demoted(q: str, scored: dict[str, Any]) -> dict[str, Any]:
+    """`scored`, with products that match the text in their title but seem to be something else
+    multiplied down: accessories, whose title names the product only after "for", "compatible"
+    or "fits", or whose head noun the query does not say; products that hold what the query
+    asks to be without. Demoted, never removed: the signals are guesses from a title."""
+
+    def unless(negative: dict[str, Any], factor: float, query: dict[str, Any]) -> dict[str, Any]:
+        return {"boosting": {"positive": query, "negative": negative, "negative_boost": factor}}
+
+    in_title = {"match": {"title": {"query": q}}}
+    query = unless(
+        {"bool": {"must": [in_title], "must_not": [{"match": {"title_head": {"query": q}}}]}},
+        AFTER_CONNECTOR_FACTOR,
+        scored,
+    )
+    query = unless(
+        {"bool": {"must": [in_title], "must_not": [{"match": {"head_noun": {"query": q}}}]}},
+        OTHER_HEAD_NOUN_FACTOR,
+        query,
+    )
+    excluded = excluded_words(q)
+    if excluded:
+        # A title that says it is without them ("BPA-free bottle, no straw") is what was asked.
+        said = [{"match_phrase": {"title": f"{word} {excluded}"}} for word in ("without", "no")]
+        holds = {"bool": {"must": [{"match": {"title": {"query": excluded}}}], "must_not": said}}
+        query = unless(holds, EXCLUDED_FACTOR, query)
+    return query
 
 
 def _availability(store_id: int | None) -> dict[str, Any]:

@@ -52,6 +52,8 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
     assert set(source) == {
         "id",
         "title",
+        "title_head",
+        "head_noun",
         "description",
         "brand",
         "attributes",
@@ -69,6 +71,7 @@ def test_indexed_document_has_every_field_with_values_from_postgres(es, index_pr
     assert source["sku"] == "EP-GY-90"
     assert source["image_url"] == "https://cdn.example.com/p/gy.jpg"
     assert source["title"] == "Greek Yogurt"
+    assert (source["title_head"], source["head_noun"]) == ("Greek Yogurt", "Yogurt")
     assert source["description"] == "Thick"
     assert source["brand"] == "Epigamia"
     assert sorted(source["attributes"].split("\n")) == ["Food > Dairy", "High protein"]

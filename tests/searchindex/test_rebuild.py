@@ -313,6 +313,6 @@ def test_command_check_fails_and_names_documents_that_drifted(es, no_index):
         call_command("rebuild_index", "--check", "--full", stdout=out)
 
     text = out.getvalue()
-    assert f"{ids[0]}: suggest, title" in text
+    assert f"{ids[0]}: head_noun, suggest, title, title_head" in text
     assert f"Unexpected documents (1): {ids[1]}" in text
     assert "Drift found." in text

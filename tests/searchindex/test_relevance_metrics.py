@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.relevance_metrics import (
+    COMPLEMENT,
+    IRRELEVANT,
     dcg,
     load_judgments,
     load_products,
@@ -20,6 +22,7 @@ from bench.relevance_metrics import (
     reciprocal_rank,
     split_half,
     summarize,
+    top_share,
     unjudged_share,
     zero_rate,
 )
@@ -173,3 +176,17 @@ def test_loaders_read_workbench_files_and_drop_the_leaking_query_ids(tmp_path: P
     expected = [("A1", {"title": "Red Shoes"}), ("A2", {"title": "Blue Hat"})]
     assert list(load_products(plain)) == expected
     assert list(load_products(archive)) == expected
+
+
+def test_top_share_counts_judged_top_hits_of_queries_with_an_exact_only():
+    judged = {
+        "red shoes": {"e1": 3, "c1": 1, "i1": 0, "s1": 2},
+        "no exact": {"c2": 1, "i2": 0},
+    }
+    rankings = {"red shoes": ["c1", "e1", "i1", "s1"], "no exact": ["c2", "i2"]}
+    # Top 3 of "red shoes" only: c1 (Complement), e1, i1 (Irrelevant).
+    assert top_share(rankings, judged, frozenset({COMPLEMENT, IRRELEVANT})) == 2 / 3
+    assert top_share(rankings, judged, frozenset({COMPLEMENT})) == 1 / 3
+    # An unjudged hit counts in the denominator only.
+    assert top_share({"red shoes": ["x", "c1"]}, judged, frozenset({COMPLEMENT})) == 1 / 2
+    assert top_share({}, judged, frozenset({COMPLEMENT})) == 0.0
