@@ -10,7 +10,7 @@ CLUSTER_JAVA_OPTS ?= -Xms384m -Xmx384m -XX:TieredStopAtLevel=1
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-cluster lint format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
+.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,7 +37,7 @@ index: seed ## Build the product index behind its alias
 run: index ## Run Aisle: services, migrate, seed, index, then web + Celery worker + beat
 	bash scripts/run.sh
 
-test: services venv lint ## Run the whole test suite against the real services, then the short cluster drills
+test: services venv lint docs ## Lint, build the docs, the whole test suite against the real services, then the short cluster drills
 	bash scripts/test_tools.sh
 	AISLE_REQUIRE_COMPOSE_CLI=1 $(PY) -m pytest
 	$(MAKE) --no-print-directory test-cluster
@@ -55,6 +55,9 @@ lint: venv ## ruff (lint + format check), mypy and a check for missing migration
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=config.settings $(MANAGE) makemigrations --check --dry-run
+
+docs: venv ## Build the docs site into site/ (mkdocs --strict: a broken link or unlisted page fails)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -1,1 +1,1 @@
-"""API keys with scopes: who may call which endpoint (API.md, "Authentication")."""
+"""API keys with scopes: who may call which endpoint (../shared/docs/API.md, "Authentication")."""

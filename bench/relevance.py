@@ -69,7 +69,7 @@ DATA_PARTS = ("shared", "data", "relevance", "esci")
 CATALOGUE = "esci_us_ecommerce_shrunk.ndjson.zip"
 JUDGMENTS = "esci_us_judgments.json"
 QUERIES = "esci_us_queryset.json"
-# The command line README's "Importing a catalogue" gives for this file.
+# The command line docs/getting-started.md ("Importing a catalogue") gives for this file.
 IMPORT_OPTIONS = (
     "--format=es-bulk",
     "--map=sku=asin",

@@ -13,9 +13,10 @@ from ordering.models import Order
 class OrderLinesInputSerializer(serializers.ListSerializer):
     """The order's lines, with errors in the contract's shape.
 
-    DRF 3.18 reports per-item errors as a dict keyed by index; the contract (API.md) has a list
-    aligned with the request's lines, `{}` for a valid line. List-level errors (not a list, empty,
-    too long) become a plain list of messages, as DRF's ListField gives.
+    DRF 3.18 reports per-item errors as a dict keyed by index; the contract
+    (../shared/docs/API.md) has a list aligned with the request's lines, `{}` for a valid line.
+    List-level errors (not a list, empty, too long) become a plain list of messages, as DRF's
+    ListField gives.
     """
 
     def to_internal_value(self, data: Any) -> list[Any]:

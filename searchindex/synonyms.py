@@ -6,7 +6,7 @@ rebuild by a clone: the live index is write-blocked (drains and rebuilds are hel
 locks meanwhile), cloned - hard links, so a fraction of a second - into a new index whose only
 new setting is the synonym filter, the alias is swapped, and the old index is deleted. Searches
 never see a closed index. Neither the synonyms API nor updateable file synonyms exist on our
-development node (README, "Synonyms"); a clone works there and on the official image alike.
+development node (docs/search.md, "Synonyms"); a clone works there and on the official image alike.
 """
 
 import logging
