@@ -10,7 +10,7 @@ CLUSTER_JAVA_OPTS ?= -Xms384m -Xmx384m -XX:TieredStopAtLevel=1
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics fuzz drills load
+.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics bench-events drill-events fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ docs: venv ## Build the docs site into site/ (mkdocs --strict: a broken link or 
 format: venv ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench-events: services venv ## Search events accepted/s and p99 (8 clients, batches of 20); hot-SKU orders with vs without query_id
+	$(PY) bench/events.py
+
+drill-events: services venv ## Web SIGKILLed + Elasticsearch unreachable while events and orders flow: nothing lost or doubled
+	$(PY) bench/events_drill.py
 
 fuzz: services venv ## Schema fuzzing, long run: every operation, >= 1,000 cases (FUZZ_MAX_EXAMPLES)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-250} FUZZ_MIN_CASES=$${FUZZ_MIN_CASES:-1000} \

@@ -332,7 +332,7 @@ def index_disk_usage(es: Any, index: str) -> tuple[int, dict[str, int]]:
     return shards["store_size_in_bytes"], fields
 
 
-THROTTLED_SCOPES = ("SEARCH", "SUGGEST", "ORDER", "LISTING")
+THROTTLED_SCOPES = ("SEARCH", "SUGGEST", "ORDER", "LISTING", "SEARCH_EVENTS")
 UNTHROTTLED = {f"{scope}_THROTTLE_RATE": "10000000/min" for scope in THROTTLED_SCOPES}
 
 

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from celery import Task
+from celery import Signature, Task
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
@@ -53,7 +53,7 @@ def broker_publish(send: Callable[[], object], *, task: str) -> bool:
     return True
 
 
-def publish_on_commit(task: Task, *args: object) -> None:
+def publish_on_commit(task: Task | Signature, *args: object) -> None:
     """Publish `task(*args)` once the current transaction commits, and only once per transaction.
 
     The one after-commit pattern for every enqueue: the work is already in Postgres, so a publish

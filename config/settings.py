@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "ordering",
     "searchindex",
     "merchandising",
+    "searchevents",
     # Demo seed data: depends on every app above, and nothing depends on it.
     "demo",
 ]
@@ -254,6 +255,13 @@ SEARCH_ANALYTICS_RETENTION_DAYS = env_int("SEARCH_ANALYTICS_RETENTION_DAYS", 30)
 # index (at rollover), never the ones written so far.
 SEARCH_ANALYTICS_SHARDS = env_int("SEARCH_ANALYTICS_SHARDS", 1)
 SEARCH_ANALYTICS_REPLICAS = env_int("SEARCH_ANALYTICS_REPLICAS", ELASTICSEARCH_REPLICAS)
+# Search events (searchevents/): clicks, add-to-carts and order conversions, stored in Postgres
+# and shipped to the same data stream; empty URL: SEARCH_ANALYTICS_URL, else ELASTICSEARCH_URL.
+SEARCH_EVENTS_URL = env_str("SEARCH_EVENTS_URL", "")
+# A client event_id is remembered this long (a repeat's query_id is void after 24 h anyway).
+SEARCH_EVENTS_ID_RETENTION_HOURS = env_int("SEARCH_EVENTS_ID_RETENTION_HOURS", 48)
+# A web process asks for a shipment after commit at most this often; the sweep covers the rest.
+SEARCH_EVENTS_SHIP_EVERY_SECONDS = float(env_str("SEARCH_EVENTS_SHIP_EVERY_SECONDS", "1"))
 # Its prune task lives beside the writer, not in a tasks.py autodiscovery would find.
 CELERY_IMPORTS = ["searchindex.analytics"]
 
@@ -300,6 +308,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    # Search events and order conversions whose after-commit shipment never ran or failed.
+    "searchevents-sweep": {
+        "task": "searchevents.sweep",
+        "schedule": SEARCHINDEX_SWEEP_SECONDS,
+        "options": {"expires": SEARCHINDEX_SWEEP_SECONDS},
+    },
+    "searchevents-purge-event-ids": {
+        "task": "searchevents.purge_event_ids",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    },
     "ordering-idempotency-purge": {
         "task": "ordering.tasks.purge_idempotency_records",
         "schedule": 3600.0,
@@ -341,6 +360,8 @@ REST_FRAMEWORK: dict[str, Any] = {
         # Per caller: a till or storefront backend places a few orders a second at most.
         "orders": env_str("ORDER_THROTTLE_RATE", "120/min"),
         "listings": env_str("LISTING_THROTTLE_RATE", "120/min"),
+        # Counted in events, not requests: a storefront sends a few per search at most.
+        "search_events": env_str("SEARCH_EVENTS_THROTTLE_RATE", "1200/min"),
     },
     # DRF's own reading of X-Forwarded-For stays off (its default, None, trusts the header as
     # sent): client addresses come from config/clientip.py, which honours TRUSTED_PROXIES.

@@ -21,8 +21,9 @@ logger = logging.getLogger(__name__)
 # INCR and the window's expiry in one step: no two requests can read the same count (DRF's
 # cache-based throttle reads, then writes, and lets concurrent bursts through: DRF #8127), and
 # a counter can never be left without an expiry. Returns the count and the window's ms left.
+# A request may count for more than one (ARGV[2]: a batch of events counts each event).
 _INCREMENT = """
-local count = redis.call('INCR', KEYS[1])
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -62,6 +63,10 @@ class AtomicRedisThrottle(BaseThrottle):
         # Two keys never share a budget; anonymous callers share one per address.
         return caller(request)
 
+    def cost(self, request: Request) -> int:
+        """How much of the budget this request uses: one, unless a scope counts otherwise."""
+        return 1
+
     def allow_request(self, request: Request, view: APIView) -> bool:
         # The stubs type the rates as numbers; DRF's are strings such as "30/min".
         rates = cast(dict[str, str | None], api_settings.DEFAULT_THROTTLE_RATES)
@@ -72,7 +77,7 @@ class AtomicRedisThrottle(BaseThrottle):
         key = cache.make_key(f"throttle:{self.scope}:{self.client_ident(request)}")
         try:
             increment = _increment_script(get_redis_connection("default"))
-            count, ttl_ms = increment(keys=[key], args=[seconds * 1000])
+            count, ttl_ms = increment(keys=[key], args=[seconds * 1000, self.cost(request)])
         except RedisError as exc:
             # Availability over strictness: a Redis outage must not take search down with it.
             logger.warning("throttle skipped, Redis unavailable", extra={"error": str(exc)})
@@ -102,3 +107,14 @@ class ListingThrottle(AtomicRedisThrottle):
     """A store's order and inventory listings: one budget for both."""
 
     scope = "listings"
+
+
+class SearchEventsThrottle(AtomicRedisThrottle):
+    """Search events count one each, so a caller's budget is events, whatever the batch size."""
+
+    scope = "search_events"
+
+    def cost(self, request: Request) -> int:
+        data = request.data  # a malformed body raises here: 400, and nothing is counted
+        events = data.get("events") if isinstance(data, dict) else None
+        return max(1, len(events)) if isinstance(events, list) else 1

@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("ordering.urls")),
     path("", include("inventory.urls")),
     path("api/search/rules/", include("merchandising.urls")),
+    path("api/search/", include("searchevents.urls")),
     path("api/search/", include("searchindex.urls")),
 ]

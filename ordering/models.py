@@ -23,6 +23,9 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set at placement when a line carries a valid query_id; cleared once the conversions are
+    # recorded (searchevents), after commit: the locked section never does that work.
+    conversions_pending = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -33,6 +36,12 @@ class Order(models.Model):
                 fields=["created_at"],
                 condition=models.Q(status="CONFIRMED", confirmation_sent_at__isnull=True),
                 name="order_confirmation_pending_idx",
+            ),
+            # The conversion sweep's worklist; empty once each order's conversions are recorded.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="CONFIRMED", conversions_pending=True),
+                name="order_conversions_pending_idx",
             ),
         ]
 
@@ -55,6 +64,8 @@ class OrderItem(models.Model):
     reject_reason = models.CharField(
         max_length=32, choices=RejectReason.choices, blank=True, default=""
     )
+    # The verified query_id of the search that led to this line (a conversion), else null.
+    query_id = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -37,12 +38,33 @@ class OrderLinesInputSerializer(serializers.ListSerializer):
             raise
 
 
+class QueryIdField(serializers.Field):
+    """A line's `query_id`: whatever was sent is kept if it is a string, else dropped.
+
+    Never a 400: an unusable query_id only leaves the line unattributed (API.md).
+    """
+
+    def to_internal_value(self, data: Any) -> str | None:
+        return data if isinstance(data, str) else None
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field(
+    {"type": "string", "nullable": True, "description": "From the search that led to this line."}
+)
+class QueryIdSchemaField(QueryIdField):
+    pass
+
+
 class OrderLineInputSerializer(serializers.Serializer):
     class Meta:
         list_serializer_class = OrderLinesInputSerializer
 
     product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     quantity_requested = serializers.IntegerField(min_value=MIN_QUANTITY, max_value=MAX_QUANTITY)
+    query_id = QueryIdSchemaField(required=False, allow_null=True, default=None)
 
 
 class OrderPlaceInputSerializer(serializers.Serializer):

@@ -27,6 +27,8 @@ from ordering.limits import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 from ordering.models import Order, OrderItem
 from ordering.selectors import PRODUCT_FIELDS, order_references
 from ordering.serializers import OrderOutputSerializer
+from searchevents.publishing import ship_soon
+from searchevents.query_ids import TokenError, query_id_verify
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 class OrderLine:
     product_id: int
     quantity_requested: int
+    query_id: str | None = None  # as the client sent it; kept only if it verifies
 
 
 @dataclass(frozen=True)
@@ -130,8 +133,28 @@ def _replayed(*, idempotency_key: IdempotencyKey, request_hash: str) -> OrderPla
     return OrderPlacement(order=replay.order, lines=lines, replay=replay.response)
 
 
+def _attributions(lines: Sequence[OrderLine], caller: str | None) -> dict[int, str]:
+    """product id -> the line's query_id, for the lines whose query_id verifies for `caller`.
+
+    An HMAC check per line, no lookup, before the transaction: a bad query_id costs the order
+    nothing and only leaves its line unattributed.
+    """
+    if caller is None:
+        return {}
+    return {
+        line.product_id: line.query_id
+        for line in lines
+        if line.query_id is not None
+        and not isinstance(query_id_verify(line.query_id, caller=caller), TokenError)
+    }
+
+
 def order_place(
-    *, store_id: int, lines: Sequence[OrderLine], idempotency_key: IdempotencyKey | None = None
+    *,
+    store_id: int,
+    lines: Sequence[OrderLine],
+    idempotency_key: IdempotencyKey | None = None,
+    caller: str | None = None,
 ) -> OrderPlacement:
     """Place an order: CONFIRMED with every line deducted, or REJECTED with nothing deducted.
 
@@ -152,6 +175,7 @@ def order_place(
     if not store_found:
         raise StoreNotFound(f"Store {store_id} does not exist.")
     products = _products_check(lines, products)
+    attributions = _attributions(lines, caller)
     try:
         return _order_place_locked(
             store_id=store_id,
@@ -159,6 +183,7 @@ def order_place(
             products=products,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
+            attributions=attributions,
         )
     except IntegrityError:
         # Either a concurrent request with the same key committed first (answer with its
@@ -181,6 +206,7 @@ def _order_place_locked(
     products: dict[int, Product],
     idempotency_key: IdempotencyKey | None,
     request_hash: str,
+    attributions: dict[int, str],
 ) -> OrderPlacement:
     claim = None
     if idempotency_key is not None:
@@ -189,7 +215,11 @@ def _order_place_locked(
 
     # The order and its lines are written before the stock rows are locked: hot rows stay locked
     # only for the lock, the deduction and the commit, which bounds throughput on a hot product.
-    order = Order.objects.create(store_id=store_id, status=Order.Status.CONFIRMED)
+    # Attributed lines carry their query_id in the same INSERTs: conversions are derived from
+    # them after commit (searchevents), adding no statement here.
+    order = Order.objects.create(
+        store_id=store_id, status=Order.Status.CONFIRMED, conversions_pending=bool(attributions)
+    )
     items = OrderItem.objects.bulk_create(
         [
             OrderItem(
@@ -197,6 +227,7 @@ def _order_place_locked(
                 product=products[line.product_id],
                 quantity_requested=line.quantity_requested,
                 unit_price=products[line.product_id].price,
+                query_id=attributions.get(line.product_id),
             )
             for line in lines
         ]
@@ -222,6 +253,9 @@ def _order_place_locked(
         # If the broker is down the order stays unsent and `send_pending_order_confirmations`
         # picks it up.
         publish_on_commit(send_order_confirmation, order.pk)
+        if attributions:
+            # If it never runs, the searchevents sweep finds the order by its pending flag.
+            ship_soon()
     return placement
 
 

@@ -78,6 +78,7 @@ class OrderPlaceView(APIView):
             store_id=serializer.validated_data["store_id"],
             lines=[OrderLine(**line) for line in serializer.validated_data["items"]],
             idempotency_key=idempotency_key,
+            caller=caller(request),
         )
         response = placement.replay or placement_response(placement)
         headers = {"Idempotent-Replayed": "true"} if placement.replayed else None

@@ -64,10 +64,30 @@ def index_template(stream: str) -> dict[str, Any]:
                     "page": {"type": "integer"},
                     "took_ms": {"type": "integer"},
                     "api_key": keyword,
+                    # The search's query_id (searchevents), and the events that refer to it:
+                    # clicks, add-to-carts and conversions (endpoint `events` or `orders`).
+                    "search_id": keyword,
+                    "search_kind": keyword,
+                    "event_type": keyword,
+                    "product_id": {"type": "long"},
+                    "position": {"type": "integer"},
+                    "order_id": {"type": "long"},
+                    "quantity": {"type": "integer"},
                 },
             },
         },
     }
+
+
+def stream_prepare(client: Elasticsearch, stream: str) -> None:
+    """Put the stream's template, and bring an existing stream's backing indices up to its
+    mapping (new fields only: a mapping is never changed in place)."""
+    template = index_template(stream)
+    client.indices.put_index_template(name=stream, **template)
+    if client.indices.exists(index=stream):
+        client.indices.put_mapping(
+            index=stream, properties=template["template"]["mappings"]["properties"]
+        )
 
 
 def normalise_query(q: str) -> str:
@@ -89,6 +109,7 @@ def _event(
     took_ms: int | None,
     page: int = 1,
     filters: dict[str, str] | None = None,
+    search_id: str | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "@timestamp": datetime.now(UTC).isoformat(),
@@ -103,11 +124,14 @@ def _event(
     }
     if took_ms is not None:  # a suggestion answered from the cache asked Elasticsearch nothing
         event["took_ms"] = took_ms
+    if search_id is not None:
+        event["search_id"] = search_id
     return event
 
 
-def search_recorded(request: Any, query: Any, result: Any) -> None:
-    """Record a search (a `ProductSearchQuery` and its `ProductSearchResult`)."""
+def search_recorded(request: Any, query: Any, result: Any, search_id: str | None = None) -> None:
+    """Record a search (a `ProductSearchQuery` and its `ProductSearchResult`) and the search id
+    of its query_id, which clicks and conversions refer to."""
     if not settings.SEARCH_ANALYTICS_ENABLED:
         return
     filters = {
@@ -125,12 +149,15 @@ def search_recorded(request: Any, query: Any, result: Any) -> None:
             took_ms=result.took_ms,
             page=query.page,
             filters=filters,
+            search_id=search_id,
         )
     )
 
 
-def suggest_recorded(request: Any, store_id: int | None, suggestions: Any) -> None:
-    """Record a suggest request (its `Suggestions`)."""
+def suggest_recorded(
+    request: Any, store_id: int | None, suggestions: Any, search_id: str | None = None
+) -> None:
+    """Record a suggest request (its `Suggestions`) and its query_id's search id."""
     if not settings.SEARCH_ANALYTICS_ENABLED:
         return
     writer().record(
@@ -141,6 +168,7 @@ def suggest_recorded(request: Any, store_id: int | None, suggestions: Any) -> No
             store_id=store_id,
             results=len(suggestions.titles),
             took_ms=suggestions.took_ms,
+            search_id=search_id,
         )
     )
 
@@ -232,9 +260,7 @@ class EventWriter:
     def _write(self, batch: list[dict[str, Any]]) -> None:
         try:
             if not self._template_ready:
-                self.client.indices.put_index_template(
-                    name=self.stream, **index_template(self.stream)
-                )
+                stream_prepare(self.client, self.stream)
                 self._template_ready = True
             written, failed = helpers.bulk(
                 self.client,

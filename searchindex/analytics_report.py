@@ -1,5 +1,5 @@
-"""The search analytics report: what shoppers search for and where search fails, from
-aggregations over the events data stream, as plain-text tables."""
+"""The search analytics report: what shoppers search for, where search fails and what they do
+after it (clicks, add-to-carts, conversions), from aggregations over the events data stream."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 TOP = 10
 # Queries looked at for "never paged past page 1": the most frequent ones, a bounded number.
 PAGED_CANDIDATES = 500
+# Queries whose events are looked at for the per-query rates: the most searched, bounded.
+EVENT_CANDIDATES = 500
+# Below this many distinct searches `cardinality` counts exactly (Elasticsearch's maximum).
+EXACT_BELOW = 40_000
+EVENT_TYPES = ("click", "add_to_cart", "conversion")
 
 
 def parse_since(value: str) -> timedelta:
@@ -26,6 +31,39 @@ def parse_since(value: str) -> timedelta:
 
 
 @dataclass(frozen=True)
+class Engagement:
+    """What followed searches with at least one result (suggests are not searches).
+
+    A rate is searches with at least one such event / searches; None over no searches."""
+
+    searches: int
+    clicked: int
+    added: int
+    converted: int
+    average_click_position: float | None
+
+    @staticmethod
+    def _rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def click_through_rate(self) -> float | None:
+        return self._rate(self.clicked, self.searches)
+
+    @property
+    def add_to_cart_rate(self) -> float | None:
+        return self._rate(self.added, self.searches)
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self._rate(self.converted, self.searches)
+
+    @property
+    def never_clicked(self) -> int:
+        return max(0, self.searches - self.clicked)
+
+
+@dataclass(frozen=True)
 class SearchReport:
     searches: int
     suggests: int
@@ -34,6 +72,54 @@ class SearchReport:
     zero_result_queries: list[tuple[str, int]]  # query, searches
     first_page_only: list[tuple[str, int, int]]  # query, searches, most results seen
     took_ms: dict[str, tuple[float | None, float | None]]  # endpoint -> (p50, p95)
+    engagement: Engagement | None = None  # overall
+    engagement_by_query: list[tuple[str, Engagement]] | None = None  # the most searched
+    never_clicked_queries: list[tuple[str, int]] | None = None  # query, searches
+
+
+_SEARCHES_WITH_RESULTS = {
+    "bool": {"filter": [{"term": {"endpoint": "search"}}, {"range": {"results": {"gt": 0}}}]}
+}
+# Events that followed a search (not a suggest's product dropdown).
+_SEARCH_EVENTS = {
+    "bool": {
+        "filter": [
+            {"terms": {"event_type": list(EVENT_TYPES)}},
+            {"term": {"search_kind": "search"}},
+        ]
+    }
+}
+
+
+def _engagement_aggs() -> dict[str, Any]:
+    """Per event type: how many distinct searches had one; and the clicks' mean position."""
+    aggs: dict[str, Any] = {
+        kind: {
+            "filter": {"term": {"event_type": kind}},
+            "aggs": {
+                "searches": {
+                    "cardinality": {"field": "search_id", "precision_threshold": EXACT_BELOW}
+                }
+            },
+        }
+        for kind in EVENT_TYPES
+    }
+    aggs["click"]["aggs"]["position"] = {"avg": {"field": "position"}}
+    return aggs
+
+
+def _engagement(searches: int, events: dict[str, Any]) -> Engagement:
+    def distinct(kind: str) -> int:
+        return int(events[kind]["searches"]["value"]) if kind in events else 0
+
+    position = events.get("click", {}).get("position", {}).get("value")
+    return Engagement(
+        searches=searches,
+        clicked=distinct("click"),
+        added=distinct("add_to_cart"),
+        converted=distinct("conversion"),
+        average_click_position=position,
+    )
 
 
 def search_report(
@@ -81,8 +167,23 @@ def search_report(
             },
         },
         "took": {
-            "terms": {"field": "endpoint", "size": 5},
+            # Clicks and conversions share the stream but asked Elasticsearch nothing.
+            "terms": {"field": "endpoint", "size": 5, "include": ["search", "suggest"]},
             "aggs": {"p": {"percentiles": {"field": "took_ms", "percents": [50, 95]}}},
+        },
+        "with_results": {
+            "filter": _SEARCHES_WITH_RESULTS,
+            "aggs": {"by_query": {"terms": {"field": "query", "size": EVENT_CANDIDATES}}},
+        },
+        "events": {
+            "filter": _SEARCH_EVENTS,
+            "aggs": {
+                **_engagement_aggs(),
+                "by_query": {
+                    "terms": {"field": "query", "size": EVENT_CANDIDATES},
+                    "aggs": _engagement_aggs(),
+                },
+            },
         },
     }
     try:
@@ -101,6 +202,13 @@ def search_report(
         # for is one whose first page either satisfied or lost the shopper.
         if b["max_page"]["value"] == 1 and b["max_results"]["value"] > 0
     ][:TOP]
+    searched = {b["key"]: b["doc_count"] for b in result["with_results"]["by_query"]["buckets"]}
+    events = result["events"]
+    events_by_query = {b["key"]: b for b in events["by_query"]["buckets"]}
+    by_query = [
+        (query, _engagement(count, events_by_query.get(query, {})))
+        for query, count in searched.items()
+    ]
     return SearchReport(
         searches=endpoints.get("search", 0),
         suggests=endpoints.get("suggest", 0),
@@ -116,6 +224,11 @@ def search_report(
             b["key"]: (b["p"]["values"].get("50.0"), b["p"]["values"].get("95.0"))
             for b in result["took"]["buckets"]
         },
+        engagement=_engagement(result["with_results"]["doc_count"], events),
+        engagement_by_query=by_query[:TOP],
+        never_clicked_queries=[
+            (query, figures.searches) for query, figures in by_query if figures.clicked == 0
+        ][:TOP],
     )
 
 
@@ -142,6 +255,44 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _position(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _engagement_lines(report: SearchReport) -> list[str]:
+    overall = report.engagement or Engagement(0, 0, 0, 0, None)
+    return [
+        "Clicks, add-to-carts and conversions (over searches with at least one result)",
+        f"  searches {overall.searches}, click-through {_rate(overall.click_through_rate)},"
+        f" add-to-cart {_rate(overall.add_to_cart_rate)},"
+        f" conversion {_rate(overall.conversion_rate)},"
+        f" average click position {_position(overall.average_click_position)},"
+        f" searched, never clicked {overall.never_clicked}",
+        *_table(
+            ["query", "searches", "CTR", "add-to-cart", "conversion", "avg position", "no click"],
+            [
+                (
+                    query,
+                    e.searches,
+                    _rate(e.click_through_rate),
+                    _rate(e.add_to_cart_rate),
+                    _rate(e.conversion_rate),
+                    _position(e.average_click_position),
+                    e.never_clicked,
+                )
+                for query, e in report.engagement_by_query or []
+            ],
+        ),
+        "",
+        "Searched, never clicked",
+        *_table(["query", "searches"], report.never_clicked_queries or []),
+    ]
+
+
 def report_text(report: SearchReport, *, since: str, store_id: int | None, stream: str) -> str:
     scope = "all stores" if store_id is None else f"store {store_id}"
     rate = report.zero_result_searches / report.searches if report.searches else 0.0
@@ -158,6 +309,8 @@ def report_text(report: SearchReport, *, since: str, store_id: int | None, strea
         "",
         "Queries nobody paged past page 1",
         *_table(["query", "searches", "max results"], report.first_page_only),
+        "",
+        *_engagement_lines(report),
         "",
         "Elasticsearch took (ms)",
         *_table(

@@ -306,6 +306,10 @@ class ProductSearchPageSerializer(serializers.Serializer):
         help_text="When `relaxed` is true, or a query rule replaced the query: the query that "
         "produced the results (analytics keep the query as typed).",
     )
+    query_id = serializers.CharField(
+        help_text="This search's token (page and filters included), valid 24 h for the caller "
+        "who searched: send it back with search events and order lines."
+    )
 
     def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
         # Built by hand: DRF's per-field machinery (copying nested fields, one call per value)
@@ -337,6 +341,7 @@ class ProductSearchPageSerializer(serializers.Serializer):
                 if instance.get("rules_applied") is not None
                 else {}
             ),
+            "query_id": instance["query_id"],
         }
 
 
@@ -357,4 +362,8 @@ class SuggestOutputSerializer(serializers.Serializer):
         many=True,
         required=False,
         help_text="Only with `products=N` (N > 0): up to N best-matching products.",
+    )
+    query_id = serializers.CharField(
+        help_text="This suggest request's token, valid 24 h for the caller: send it back with "
+        "search events and order lines (a click on one of `products` included)."
     )

@@ -17,6 +17,8 @@ from apikeys.scopes import Scope
 from config.pagination import page_size_pagination
 from config.schema import RETRY_AFTER, error_responses
 from config.throttling import SearchThrottle, SuggestThrottle
+from searchevents.issuing import query_id_for_response
+from searchevents.query_ids import Kind
 from searchindex import analytics
 from searchindex.documents import MAX_RESULT_WINDOW
 from searchindex.queries import ProductSearchQuery
@@ -72,7 +74,15 @@ class ProductSearchView(APIView):
         page = paginator.page_requested(request)
         query = ProductSearchQuery(**params.validated_data, page=page.number, page_size=page.size)
         result = product_search(query=query)
-        analytics.search_recorded(request, query, result)
+        query_id = query_id_for_response(
+            request,
+            kind=Kind.SEARCH,
+            product_ids=[hit.id for hit in result.hits],
+            first_position=(page.number - 1) * page.size + 1,
+            query=analytics.normalise_query(query.q),
+            store_id=query.store_id,
+        )
+        analytics.search_recorded(request, query, result, search_id=query_id.search_id)
         body = {
             **paginator.page_body(request, page, count=result.count, results=result.hits),
             "facets": result.facets,
@@ -80,6 +90,7 @@ class ProductSearchView(APIView):
             "relaxed": result.relaxed,
             "query_used": result.query_used,
             "rules_applied": result.rules_applied,
+            "query_id": query_id.token,
         }
         return Response(ProductSearchPageSerializer(body).data)
 
@@ -114,11 +125,20 @@ class ProductSuggestView(APIView):
         params = SuggestInputSerializer(data=_present(request))
         params.is_valid(raise_exception=True)
         suggestions = product_suggest(**params.validated_data)
-        analytics.suggest_recorded(request, params.validated_data.get("store_id"), suggestions)
-        if suggestions.products is None:
-            # The shape SuggestOutputSerializer declares, built directly: its fields only called
-            # str() on strings, at ~9% of a cached suggestion's CPU.
-            return Response({"query": suggestions.query, "results": list(suggestions.titles)})
+        # The dropdown's products are what a click on this query_id may name, at 1, 2, ...
+        query_id = query_id_for_response(
+            request,
+            kind=Kind.SUGGEST,
+            product_ids=[product.id for product in suggestions.products or []],
+            first_position=1,
+            query=analytics.normalise_query(suggestions.query),
+            store_id=params.validated_data.get("store_id"),
+        )
+        analytics.suggest_recorded(
+            request, params.validated_data.get("store_id"), suggestions, query_id.search_id
+        )
         body: dict[str, Any] = {"query": suggestions.query, "results": suggestions.titles}
-        body["products"] = suggestions.products
+        if suggestions.products is not None:
+            body["products"] = suggestions.products
+        body["query_id"] = query_id.token
         return Response(SuggestOutputSerializer(body).data)

@@ -15,6 +15,7 @@ APPS = (
     "inventory",
     "merchandising",
     "ordering",
+    "searchevents",
     "searchindex",
 )
 
@@ -154,6 +155,11 @@ FORBIDDEN = [
     ("catalog.admin", "inventory", "inventory adds its own inline to the product admin"),
     ("ordering.idempotency", "ordering.serializers", "idempotency stores bytes it is given"),
     ("ordering.idempotency", "rest_framework.serializers", "idempotency renders nothing"),
+    # Orders verify query_ids and ask for a shipment; neither may pull in the search index.
+    ("searchevents.query_ids", "searchindex", "tokens are pure HMAC, verified without a lookup"),
+    ("searchevents.publishing", "searchevents.tasks", "the shipment task is named, not imported"),
+    ("searchevents.issuing", "searchindex", "search views issue query_ids, never the reverse"),
+    ("searchevents.hits", "searchindex", "search views keep their hits here"),
 ]
 
 

@@ -79,6 +79,10 @@ def test_lens_layers_reference_the_events_data_view_and_use_mapped_fields():
             assert refs[f"indexpattern-datasource-layer-{layer_id}"] == EVENTS_VIEW
             assert set(layer["columnOrder"]) == set(layer["columns"])
             for column in layer["columns"].values():
+                if column["operationType"] in {"formula", "math"}:
+                    # Computed from the layer's other columns, which it must name.
+                    assert set(column["references"]) <= set(layer["columns"]), lens["id"]
+                    continue
                 source = column.get("sourceField")
                 assert source in fields | {"___records___"}, (lens["id"], source)
 
@@ -99,6 +103,10 @@ def test_the_dashboard_has_a_panel_for_each_chart_the_issue_asks_for():
         "Zero-result queries",
         "Elasticsearch took (ms): p50 and p95",
         "Searches by store",
+        "Search engagement by query",
+        "Click-through, add-to-cart and conversion rates",
+        "Average click position",
+        "Searched, never clicked",
     }
 
     def operations(title: str) -> set[tuple[str, str | None]]:
@@ -110,6 +118,10 @@ def test_the_dashboard_has_a_panel_for_each_chart_the_issue_asks_for():
         }
 
     assert ("date_histogram", "@timestamp") in operations("Searches over time")
+    # Clicks and conversions share the stream: a search count is of searches and suggests only.
+    over_time = charts["Searches over time"]["attributes"]["state"]["query"]["query"]
+    assert over_time == 'endpoint : ("search" or "suggest")'
+
     assert ("terms", "query") in operations("Top queries")
     assert ("terms", "query") in operations("Zero-result queries")
     zero = charts["Zero-result queries"]["attributes"]["state"]["query"]["query"]
@@ -181,3 +193,54 @@ def test_the_import_posts_every_object_once_with_overwrite_so_a_rerun_is_safe(ki
 def test_the_ndjson_files_live_where_the_image_copies_them():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert not any(Path("docker/kibana").match(pattern) for pattern in ignored)
+
+
+def _columns(lens: dict) -> dict[str, dict]:
+    layers = lens["attributes"]["state"]["datasourceStates"]["formBased"]["layers"]
+    return {
+        name: column
+        for layer in layers.values()
+        for name, column in layer.items()
+        if name == "columns"
+        for name, column in column.items()
+    }
+
+
+def _formulas(lens: dict) -> dict[str, str]:
+    return {
+        column["label"]: column["params"]["formula"]
+        for column in _columns(lens).values()
+        if column["operationType"] == "formula"
+    }
+
+
+def test_the_engagement_panels_compute_the_reports_rates_over_searches_with_results():
+    lenses = {lens["attributes"]["title"]: lens for lens in by_type("lens")}
+    searches = "count(kql='endpoint : \"search\" and results > 0')"
+    for title in ("Search engagement by query", "Click-through, add-to-cart and conversion rates"):
+        formulas = _formulas(lenses[title])
+        for label, kind in (
+            ("Click-through rate", "click"),
+            ("Add-to-cart rate", "add_to_cart"),
+            ("Conversion rate", "conversion"),
+        ):
+            # Searches with at least one such event (suggests excluded) over searches.
+            assert formulas[label] == (
+                f'unique_count(search_id, kql=\'event_type : "{kind}" and search_kind :'
+                f' "search"\') / {searches}'
+            )
+    by_query = _columns(lenses["Search engagement by query"])
+    assert by_query["query"]["sourceField"] == "query"
+    assert by_query["position"]["operationType"] == "average"
+    assert by_query["position"]["sourceField"] == "position"
+    assert "click" in by_query["position"]["filter"]["query"]
+    never = _formulas(lenses["Searched, never clicked"])["Searched, never clicked"]
+    assert never.startswith(searches)
+    assert "unique_count(search_id" in never
+    # Each formula's math node divides (or subtracts) exactly the parts the formula names.
+    for lens in lenses.values():
+        columns = _columns(lens)
+        for column in columns.values():
+            if column["operationType"] == "math":
+                parts = [columns[name] for name in column["references"]]
+                assert {part["operationType"] for part in parts} <= {"count", "unique_count"}

@@ -1,0 +1,25 @@
+"""`bench/events.py --smoke`: the events benchmark runs end to end in seconds and checks itself
+(accepted = pending = shipped = stored, orders attributed, no errors)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.test_drills import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_events_benchmark_smoke_run_passes_its_own_checks():
+    run = subprocess.run(
+        [sys.executable, "bench/events.py", "--smoke"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "events/s (target 1,000)" in run.stdout
+    assert "with/without" in run.stdout
