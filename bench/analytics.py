@@ -32,21 +32,23 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Gunicorn,
     database_prepare,
     django_env,
+    index_prefix,
     manage,
     percentile,
     redis_delete,
     run_clients,
+    sized,
     stop_all,
 )
 
-PRODUCTS = 5_000
-STORES = 5
+PRODUCTS = sized(5_000, 300)
+STORES = sized(5, 3)
 SEED = 1
 DATABASE_URL = os.environ.get(
     "BENCH_ANALYTICS_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_analytics"
 )
 REDIS_URL = os.environ.get("BENCH_ANALYTICS_REDIS_URL", "redis://127.0.0.1:6379/14")
-INDEX_PREFIX = "bench-analytics-"
+INDEX_PREFIX = index_prefix("bench-analytics-")
 CACHE_PREFIX = f"aisle-bench-analytics-{os.getpid()}"
 DEAD_SINK = "http://127.0.0.1:1"  # nothing listens on port 1
 
@@ -122,7 +124,7 @@ def api_get(port: int, params: dict[str, str]) -> None:
         raise RuntimeError(f"{params}: {response.status} {body[:200]!r}")
 
 
-def record_cost(events: int = 20_000) -> float:
+def record_cost(events: int = sized(20_000, 500)) -> float:
     """Microseconds per `search_recorded` call in this process (the queue never drains: the
     writer's interval is an hour and its sink dead, so full-queue drops are timed too)."""
     settings.SEARCH_ANALYTICS_ENABLED = True
@@ -152,8 +154,10 @@ def record_cost(events: int = 20_000) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per mode")
-    parser.add_argument("--seconds", type=float, default=5, help="length of one round")
+    parser.add_argument(
+        "--rounds", type=int, default=sized(3, 1), help="interleaved rounds per mode"
+    )
+    parser.add_argument("--seconds", type=float, default=sized(5, 0.5), help="length of one round")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per server")
     args = parser.parse_args()
 

@@ -26,6 +26,24 @@ from elasticsearch.exceptions import GeneralAvailabilityWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 _TICK = os.sysconf("SC_CLK_TCK")
+# BENCH_SMOKE=1: every benchmark runs its own code path on a tiny catalogue for a second or two
+# and prints the same figure lines (tests/test_bench_smoke.py runs each so); the figures of a
+# smoke run mean nothing.
+SMOKE = os.environ.get("BENCH_SMOKE", "") not in {"", "0"}
+
+
+def sized(full: Any, smoke: Any) -> Any:
+    """`full` for a real run, `smoke` under BENCH_SMOKE=1."""
+    return smoke if SMOKE else full
+
+
+def index_prefix(default: str) -> str:
+    """The benchmark's Elasticsearch index prefix: BENCH_INDEX_PREFIX, else its own default.
+    Its indices are deleted by this prefix, so two runs at once each need their own."""
+    prefix = os.environ.get("BENCH_INDEX_PREFIX") or default
+    if not prefix or prefix != prefix.lower():
+        raise SystemExit(f"BENCH_INDEX_PREFIX {prefix!r}: non-empty and lower case")
+    return prefix
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -432,6 +450,33 @@ def manage(*args: str, env: Mapping[str, str]) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), check=True)
 
 
+def database_drop(database_url: str, *, attempts: int = 8) -> None:
+    """Drop the database `database_url` names, if it exists.
+
+    Not `WITH (FORCE)`: that refuses (InsufficientPrivilege) while any backend of another role
+    is connected, and an autovacuum worker after a large load is one. Our own sessions are
+    terminated, then a plain DROP, which stops autovacuum workers itself; a backend that is
+    still there (ObjectInUse) is retried with a growing pause.
+    """
+    url = urlparse(database_url)
+    name = url.path.lstrip("/")
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        for attempt in range(attempts):
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+                [name],
+            )
+            try:
+                # The name comes from our own setting, never from input.
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5 * 2**attempt)
+
+
 def database_prepare(
     *,
     env: Mapping[str, str],
@@ -444,10 +489,10 @@ def database_prepare(
     """
     url = urlparse(env["DATABASE_URL"])
     name = url.path.lstrip("/")
+    if recreate:
+        database_drop(env["DATABASE_URL"])
     with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
         # The name comes from our own setting, never from input.
-        if recreate:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     manage("migrate", "--noinput", "-v", "0", env=env)

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+SMOKE_DRILL = "postgres_connection_dropped"
 # Each drill's figures, failed assertions, timings, outcomes and pytest's summary line.
 SHOWN = re.compile(
     r"^(DRILL |E  |\d+\.\d+s call|(PASSED|FAILED|ERROR) tests/|=+ .*(passed|failed))"
@@ -29,7 +30,15 @@ SHOWN = re.compile(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=3, help="traffic multiplier (tests use 1)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        default=os.environ.get("BENCH_SMOKE", "") not in {"", "0"},
+        help=f"only the quickest drill ({SMOKE_DRILL}), at scale 1 (also BENCH_SMOKE=1)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.scale = 1
     env = {
         **os.environ,
         "DRILL_SCALE": str(args.scale),
@@ -48,6 +57,7 @@ def main() -> int:
         "-rA",
         "--durations=0",
         "--durations-min=0",
+        *(["-k", SMOKE_DRILL] if args.smoke else []),
     ]
     print(f"fault drills, scale {args.scale}: {' '.join(command[2:])}", flush=True)
     started = time.monotonic()

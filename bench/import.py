@@ -31,7 +31,7 @@ import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_prepare  # noqa: E402 - needs the repo on sys.path
+from bench.common import database_prepare, sized  # noqa: E402 - needs the repo on sys.path
 
 DATABASE_URL = os.environ.get(
     "BENCH_IMPORT_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_import"
@@ -91,7 +91,7 @@ def catalogue_write(path: Path, lines: int, *, bump_every: int = 0) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--lines", type=int, default=sized(100_000, 300))
     args = parser.parse_args()
 
     database_prepare(env={**os.environ, "DATABASE_URL": DATABASE_URL})

@@ -40,22 +40,24 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     database_prepare,
     django_env,
     index_disk_usage,
+    index_prefix,
     load_average,
     percentile,
     redis_delete,
+    sized,
     sync_lag,
 )
 
 # A smaller catalogue answers the lag question faster (BENCH_INDEX_PRODUCTS=5000 with
 # --skip-rebuild): the lag does not depend on the catalogue's size.
-PRODUCTS = int(os.environ.get("BENCH_INDEX_PRODUCTS", "100000"))
+PRODUCTS = int(os.environ.get("BENCH_INDEX_PRODUCTS") or sized(100_000, 300))
 STORES = 20  # seed_data's default
 SEED = 1
 DATABASE_URL = os.environ.get(
     "BENCH_INDEX_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_index"
 )
 BROKER_URL = os.environ.get("BENCH_INDEX_BROKER_URL", "redis://127.0.0.1:6379/13")
-INDEX_PREFIX = "bench-index-"
+INDEX_PREFIX = index_prefix("bench-index-")
 CACHE_PREFIX = f"aisle-bench-index-{os.getpid()}"
 
 ENV = django_env(
@@ -268,10 +270,10 @@ def lag(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=sized(3, 1))
     parser.add_argument("--chunk-size", type=int, default=REBUILD_CHUNK)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--changes", type=int, default=sized(200, 3))
     parser.add_argument("--rate", type=float, default=20.0, help="changes committed per second")
     parser.add_argument("--skip-lag", action="store_true")
     parser.add_argument(

@@ -50,6 +50,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     percentile,
     redis_delete,
     run_clients,
+    sized,
     stop_all,
 )
 
@@ -222,11 +223,13 @@ def index_drift() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=60, help="seconds of load (max 600)")
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--web-workers", type=int, default=3)
-    parser.add_argument("--products", type=int, default=1000)
-    parser.add_argument("--stores", type=int, default=20)
+    parser.add_argument(
+        "--duration", type=float, default=sized(60, 2), help="seconds of load (max 600)"
+    )
+    parser.add_argument("--clients", type=int, default=sized(16, 4))
+    parser.add_argument("--web-workers", type=int, default=sized(3, 2))
+    parser.add_argument("--products", type=int, default=sized(1000, 100))
+    parser.add_argument("--stores", type=int, default=sized(20, 3))
     parser.add_argument("--drain-timeout", type=float, default=60)
     args = parser.parse_args()
     duration = min(args.duration, 600)

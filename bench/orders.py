@@ -36,6 +36,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    UNTHROTTLED,
     CpuMeter,
     Gunicorn,
     Run,
@@ -46,6 +47,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     percentile,
     redis_delete,
     run_clients,
+    sized,
 )
 
 DATABASE_URL = os.environ.get(
@@ -55,8 +57,10 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
 HOT_STOCK = 50_000_000
 SPREAD_PRODUCTS = 64
-SELLOUT_STOCK = 300
-SELLOUT_ORDERS = 450
+SELLOUT_STOCK = sized(300, 20)
+SELLOUT_ORDERS = sized(450, 30)
+SELLOUT_CLIENTS = sized(16, 4)
+WARM_UP = sized(30, 5)  # requests before any measurement, so every worker has connected
 
 
 def server_env() -> dict[str, str]:
@@ -73,6 +77,10 @@ def server_env() -> dict[str, str]:
         # CPU time the benchmark reads.
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        # Every client here is one anonymous caller on 127.0.0.1; in the servers and in (c)'s
+        # in-process Django alike, the per-caller throttles run (their cost is measured) but
+        # never answer 429.
+        **UNTHROTTLED,
     }
 
 
@@ -182,10 +190,10 @@ def latency(port: int, fx: dict[str, int], count: int, keyed: bool) -> list[floa
     run = run_clients(
         1,
         place,
-        jobs=range(count + 30),
+        jobs=range(count + WARM_UP),
         connect=lambda _: http.client.HTTPConnection("127.0.0.1", port, timeout=30),
     ).raise_on_errors()
-    return [seconds * 1000 for seconds in run.samples[30:]]  # the first 30 warm the workers
+    return [seconds * 1000 for seconds in run.samples[WARM_UP:]]  # these warmed the workers
 
 
 def http_orders(
@@ -249,9 +257,9 @@ def raw_updates(fx: dict[str, int], clients: int, seconds: float) -> dict:
 
 # What one single-unit order sends Postgres (bench/orders.py (c) counts the statements), without
 # Django: the checks before the transaction, then the writes, the lock and the deduction.
-ORDER_READS = (
-    "SELECT 1 FROM inventory_store WHERE id = %s LIMIT 1",
-    "SELECT id, title, price FROM catalog_product WHERE id = ANY(%s)",
+ORDER_READ = (  # the store and the products at once, as ordering.selectors.order_references
+    "SELECT EXISTS (SELECT 1 FROM inventory_store WHERE id = %s), p.id, p.title, p.price"
+    " FROM (VALUES (1)) AS one LEFT JOIN catalog_product p ON p.id = ANY(%s)"
 )
 ORDER_WRITES = (
     "INSERT INTO ordering_order (status, created_at, updated_at, store_id)"
@@ -272,8 +280,9 @@ def raw_orders(fx: dict[str, int], clients: int, seconds: float) -> dict:
 
     def order(pg: PgClient, _job: None) -> None:
         cursor = pg.cursor
-        cursor.execute(ORDER_READS[0], [store_id], prepare=True)
-        _, _, price = one(cursor.execute(ORDER_READS[1], [[product_id]], prepare=True))
+        found, _, _, price = one(cursor.execute(ORDER_READ, [store_id, [product_id]], prepare=True))
+        if not found:
+            raise RuntimeError("no such store")
         with pg.conn.transaction():
             order_id = one(cursor.execute(ORDER_WRITES[0], [store_id], prepare=True))[0]
             cursor.execute(ORDER_WRITES[1], [order_id, product_id, price], prepare=True)
@@ -406,8 +415,9 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
     )
     body = order_body(fx["store_id"], [(fx["Bench Hot Item"], 1)])
     client = Client()
-    for _ in range(30):
-        client.post("/orders/", body, content_type="application/json")
+    for _ in range(WARM_UP):
+        response = client.post("/orders/", body, content_type="application/json")
+        assert response.status_code == 201, response.content
     # Patched on this connection on purpose: the commit is one of the pieces timed.
     connection.commit = commit_then_unlock(timed("commit", connection.commit))  # type: ignore[method-assign]
     lock_taken.clear()
@@ -437,10 +447,16 @@ def cost_breakdown(fx: dict[str, int], count: int) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput measurement")
-    parser.add_argument("--clients", default="16,64", help="comma-separated client counts")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--latency-orders", type=int, default=300)
+    parser.add_argument(
+        "--seconds", type=float, default=sized(5.0, 0.5), help="per throughput measurement"
+    )
+    parser.add_argument(
+        "--clients", default=sized("16,64", "2"), help="comma-separated client counts"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=sized(4, 2), help="gunicorn worker processes"
+    )
+    parser.add_argument("--latency-orders", type=int, default=sized(300, 20))
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
 
@@ -502,7 +518,7 @@ def main() -> None:
                 failures.append(f"{clients} clients: oversold {sold_wrong}, errors {errors}")
 
         print(
-            "\n    floors, same run and clients: 'order SQL' = an order's statements (2 reads, then"
+            "\n    floors, same run and clients: 'order SQL' = an order's statements (1 read, then"
             "\n    2 inserts, the lock, the update, the commit) by psycopg: no HTTP, no Django;"
             "\n    'GET /healthz' = the same gunicorn, middleware and DRF view, doing nothing:"
         )
@@ -547,14 +563,14 @@ def main() -> None:
             server.port,
             meter,
             [order_body(fx["store_id"], [(fx["Bench Last Units"], 1)])],
-            16,
+            SELLOUT_CLIENTS,
             None,
-            per_client=SELLOUT_ORDERS // 16 + 1,
+            per_client=SELLOUT_ORDERS // SELLOUT_CLIENTS + 1,
         )
         left = stock(fx, "Bench Last Units")
         confirmed = confirmed_units(fx, "Bench Last Units")
         print(
-            f"\n    sell-out: {sellout['ok']} single-unit orders from 16 clients for"
+            f"\n    sell-out: {sellout['ok']} single-unit orders from {SELLOUT_CLIENTS} clients for"
             f" {SELLOUT_STOCK} units -> {confirmed} confirmed, stock left {left},"
             f" errors {sellout['errors']}"
         )

@@ -42,7 +42,12 @@ from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_prepare, redis_delete  # noqa: E402 - needs the repo on sys.path
+from bench.common import (  # noqa: E402 - needs the repo on sys.path
+    SMOKE,
+    database_prepare,
+    index_prefix,
+    redis_delete,
+)
 from bench.relevance_compounds import Compound, compounds, success_at, title_words  # noqa: E402
 from bench.relevance_metrics import (  # noqa: E402
     COMPLEMENT,
@@ -315,17 +320,20 @@ def main() -> None:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help=f"seconds: the products of {SMOKE_QUERIES} queries, {SMOKE_COMPOUNDS} compounds",
+        default=SMOKE,
+        help=f"seconds: the products of {SMOKE_QUERIES} queries, {SMOKE_COMPOUNDS} compounds"
+        " (also BENCH_SMOKE=1)",
     )
     args = parser.parse_args()
     data = data_dir(args.data)
     started = time.perf_counter()
-    prefix = SMOKE_INDEX_PREFIX if args.smoke else INDEX_PREFIX
+    prefix = index_prefix(SMOKE_INDEX_PREFIX if args.smoke else INDEX_PREFIX)
     os.environ["ELASTICSEARCH_INDEX_PREFIX"] = prefix
     baseline_index = f"{prefix}{BASELINE_NAME}"
 
-    # A smoke run has a database of its own too, so a full run's stays reusable.
-    database_url = f"{DATABASE_URL}_smoke" if args.smoke else DATABASE_URL
+    # A --smoke run has a database of its own too, so a full run's stays reusable (BENCH_SMOKE
+    # runs, tests/test_bench_smoke.py's, are given one in BENCH_RELEVANCE_DATABASE_URL).
+    database_url = f"{DATABASE_URL}_smoke" if "--smoke" in sys.argv else DATABASE_URL
     os.environ["DATABASE_URL"] = database_url
     database_prepare(env={**os.environ, "DATABASE_URL": database_url})
     import django

@@ -42,16 +42,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Gunicorn,
     Run,
     api_get,
+    database_drop,
     database_prepare,
     django_env,
     index_disk_usage,
+    index_prefix,
     load_average,
     manage,
     one,
@@ -59,6 +60,7 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     redis_delete,
     run_clients,
     search_mix,
+    sized,
     suggest_prefixes,
     sync_lag,
 )
@@ -71,7 +73,7 @@ DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/14")
 BROKER_URL = os.environ.get("BENCH_SCALE_BROKER_URL", "redis://127.0.0.1:6379/13")
-INDEX_PREFIX = os.environ.get("BENCH_SCALE_INDEX_PREFIX", "bench-scale-")
+INDEX_PREFIX = os.environ.get("BENCH_SCALE_INDEX_PREFIX") or index_prefix("bench-scale-")
 CACHE_PREFIX = f"aisle-bench-scale-{os.getpid()}"
 SEARCH_PATH = "/api/search/products/"
 SUGGEST_PATH = "/api/search/suggest/"
@@ -188,12 +190,9 @@ def indices_drop() -> None:
     es_client().indices.delete(index=f"{ALIAS}*", ignore_unavailable=True, allow_no_indices=True)
 
 
-def database_drop() -> None:
+def bench_database_drop() -> None:
     connections.close_all()
-    url = urlparse(DATABASE_URL)
-    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        # The name comes from our own setting, never from input.
-        conn.execute(f'DROP DATABASE IF EXISTS "{url.path.lstrip("/")}" WITH (FORCE)')
+    database_drop(DATABASE_URL)
 
 
 def merges_settle(timeout: float) -> None:
@@ -262,7 +261,7 @@ def measure(products: int, args: argparse.Namespace) -> Measured:
 
     say(f"{products:,} products: load average {result.load}")
     indices_drop()
-    database_drop()
+    bench_database_drop()
     database_prepare(env=os.environ, say=say)
     phase("prepare")
     manage(
@@ -428,14 +427,20 @@ def main() -> None:
     parser.add_argument(
         "--sizes",
         type=lambda text: [int(size) for size in text.split(",")],
-        default=list(SIZES),
+        default=sized(list(SIZES), [300]),
         help="catalogue sizes, ascending (default 10000,100000,1000000)",
     )
     parser.add_argument("--budget-minutes", type=float, default=30.0)
-    parser.add_argument("--rounds", type=int, default=6, help="passes over the mix per client")
-    parser.add_argument("--prefixes", type=int, default=200, help="distinct suggest prefixes")
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
-    parser.add_argument("--changes", type=int, default=200, help="title changes for the lag")
+    parser.add_argument(
+        "--rounds", type=int, default=sized(6, 1), help="passes over the mix per client"
+    )
+    parser.add_argument(
+        "--prefixes", type=int, default=sized(200, 10), help="distinct suggest prefixes"
+    )
+    parser.add_argument("--workers", type=int, default=sized(8, 2), help="gunicorn sync workers")
+    parser.add_argument(
+        "--changes", type=int, default=sized(200, 3), help="title changes for the lag"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="changes committed per second")
     args = parser.parse_args()
     if args.sizes != sorted(args.sizes) or min(args.sizes) < 1:
@@ -462,7 +467,7 @@ def main() -> None:
             results.append(measure(products, args))
     finally:
         indices_drop()
-        database_drop()
+        bench_database_drop()
         redis_delete(REDIS_URL, f"*{CACHE_PREFIX}*")
         redis_delete(BROKER_URL, "celery*", "_kombu*", "unacked*")
         say("bench database, indices and Redis keys deleted")

@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import urlencode, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import SMOKE as BENCH_SMOKE  # noqa: E402 - needs the repo on sys.path
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
     Catalog,
     CpuMeter,
@@ -54,23 +55,28 @@ from bench.common import (  # noqa: E402 - needs the repo on sys.path
     api_get,
     database_prepare,
     django_env,
+    index_prefix,
     percentile,
     redis_delete,
     run_clients,
     search_mix,
+    sized,
     suggest_prefixes,
 )
 
-# Read before Django starts: the smoke size has its own catalogue, database and index.
-SMOKE = "--smoke" in sys.argv
+# Read before Django starts. A smoke run (BENCH_SMOKE=1, or `--rules --smoke`) is seconds long
+# on 2,000 products (the mix asks for page 3 of "rice"); `--smoke` keeps its own database and
+# index beside the full run's.
+RULES_SMOKE = "--smoke" in sys.argv
+SMOKE = BENCH_SMOKE or RULES_SMOKE
 PRODUCTS = 2_000 if SMOKE else 100_000
 STORES = 20
 SEED = 1
 DATABASE_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgres://aisle:aisle@127.0.0.1:5432/aisle_bench_search"
-) + ("_smoke" if SMOKE else "")
+) + ("_smoke" if RULES_SMOKE else "")
 REDIS_URL = os.environ.get("BENCH_SEARCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-INDEX_PREFIX = "bench-search-smoke-" if SMOKE else "bench-search-"
+INDEX_PREFIX = index_prefix("bench-search-smoke-" if RULES_SMOKE else "bench-search-")
 CACHE_PREFIX = f"aisle-bench-search-{os.getpid()}"
 ES_URL = os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
@@ -419,7 +425,7 @@ def suggest_layers(prefixes: list[str], port: int) -> list[tuple[str, float]]:
     return [
         ("(e) raw completion request(s) from a client", _ms(raw)),
         ("the same through the Python ES client, titles ranked", _ms(titles)),
-        ("Django + DRF in-process, cache cold (+ 4 Redis round trips)", _ms(django_cold)),
+        ("Django + DRF in-process, cache cold (+ 3 Redis round trips)", _ms(django_cold)),
         ("(d) the API over HTTP through gunicorn, cache cold", _ms(http_cold)),
         ("    the API over HTTP through gunicorn, cache warm", _ms(http_warm)),
     ]
@@ -448,13 +454,15 @@ def row(name: str, result: dict[str, float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=sized(8, 2))
     parser.add_argument(
-        "--rounds", type=int, default=6, help="passes over the search mix per client"
+        "--rounds", type=int, default=sized(6, 1), help="passes over the search mix per client"
     )
     parser.add_argument("--ilike-rounds", type=int, default=1)
-    parser.add_argument("--prefixes", type=int, default=400, help="distinct suggest prefixes")
-    parser.add_argument("--workers", type=int, default=8, help="gunicorn sync workers")
+    parser.add_argument(
+        "--prefixes", type=int, default=sized(400, 12), help="distinct suggest prefixes"
+    )
+    parser.add_argument("--workers", type=int, default=sized(8, 2), help="gunicorn sync workers")
     parser.add_argument("--keep-index", action="store_true", help="leave the bench index behind")
     parser.add_argument(
         "--reuse-index", action="store_true", help="use a kept bench index if it is complete"
@@ -628,7 +636,7 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         say(f"  {name:<44} " + " ".join(f"{part:>8.2f}" for part in [*parts, sum(parts)]))
     say("")
     say("where one search request's time goes (1 client, sequential, median over the mix, ms):")
-    for name, value in search_layers(mix, port, repeats=2):
+    for name, value in search_layers(mix, port, repeats=sized(2, 1)):
         say(f"  {name:<68} {value:7.1f}")
     say("where one suggestion's time goes (1 client, sequential, median, ms):")
     for name, value in suggest_layers(prefixes[:60], port):

@@ -1,11 +1,38 @@
-"""Order reads: a store's orders with their item totals."""
+"""Order reads: what an order refers to, and a store's orders with their item totals."""
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from catalog.models import Product
 from ordering.models import Order, OrderItem
+
+# Ids are bigint: a larger number cannot name a row (and would overflow the query).
+_MAX_ID = 2**63 - 1
+PRODUCT_FIELDS = ["id", "title", "price"]
+_REFERENCES_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM inventory_store WHERE id = %s), p.id, p.title, p.price"
+    " FROM (VALUES (1)) AS one LEFT JOIN catalog_product p ON p.id = ANY(%s)"
+)
+
+
+def order_references(*, store_id: int, product_ids: list[int]) -> tuple[bool, dict[int, Product]]:
+    """Whether the store exists, and those of the products that exist (id, title and price
+    loaded), in one statement: every order checks both before its transaction."""
+    if not 0 < store_id <= _MAX_ID:
+        return False, {}
+    wanted = [pid for pid in product_ids if 0 < pid <= _MAX_ID]
+    with connection.cursor() as cursor:
+        cursor.execute(_REFERENCES_SQL, [store_id, wanted])
+        rows = cursor.fetchall()
+    products = {
+        row[1]: Product.from_db(connection.alias, PRODUCT_FIELDS, row[1:])
+        for row in rows
+        if row[1] is not None
+    }
+    return rows[0][0], products
 
 
 def store_order_list(*, store_id: int) -> QuerySet[Order]:

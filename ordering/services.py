@@ -13,6 +13,7 @@ from rest_framework import status
 from catalog.models import Product
 from config.broker import publish_on_commit
 from config.errors import InvalidParameters
+from inventory.exceptions import StoreNotFound
 from inventory.selectors import store_check_exists
 from inventory.services import StockDeduction, inventory_deduct
 from ordering.idempotency import (
@@ -24,6 +25,7 @@ from ordering.idempotency import (
 )
 from ordering.limits import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY
 from ordering.models import Order, OrderItem
+from ordering.selectors import PRODUCT_FIELDS, order_references
 from ordering.serializers import OrderOutputSerializer
 from searchevents.publishing import ship_soon
 from searchevents.query_ids import TokenError, query_id_verify
@@ -93,9 +95,16 @@ def _lines_check(lines: Sequence[OrderLine]) -> None:
 
 
 def _products_get(lines: Sequence[OrderLine]) -> dict[int, Product]:
-    ids = [line.product_id for line in lines]
-    products = Product.objects.only("id", "title", "price").in_bulk(ids)
-    if len(products) != len(ids):
+    return _products_check(lines, Product.objects.only(*PRODUCT_FIELDS).in_bulk(_ids(lines)))
+
+
+def _ids(lines: Sequence[OrderLine]) -> list[int]:
+    return [line.product_id for line in lines]
+
+
+def _products_check(lines: Sequence[OrderLine], products: dict[int, Product]) -> dict[int, Product]:
+    """`products` if it holds every line's product, else the contract's 400 naming the others."""
+    if len(products) != len(lines):
         raise InvalidParameters(
             details={
                 "items": [
@@ -161,8 +170,11 @@ def order_place(
         replayed = _replayed(idempotency_key=idempotency_key, request_hash=request_hash)
         if replayed is not None:
             return replayed
-    store_check_exists(store_id=store_id)
-    products = _products_get(lines)
+    # The store and the products in one statement; a missing store is reported first.
+    store_found, products = order_references(store_id=store_id, product_ids=_ids(lines))
+    if not store_found:
+        raise StoreNotFound(f"Store {store_id} does not exist.")
+    products = _products_check(lines, products)
     attributions = _attributions(lines, caller)
     try:
         return _order_place_locked(

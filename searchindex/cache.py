@@ -1,4 +1,4 @@
-"""The autocomplete cache: suggestions per normalised query, namespaced by a catalog version."""
+"""The autocomplete cache: suggestions per normalised query, each tagged with a catalog version."""
 
 import time
 import uuid
@@ -78,12 +78,34 @@ def catalog_settled(version: str) -> bool:
         return True  # a token of the older form, made long ago
 
 
-def suggestions_get(*, q: str, store_id: int | None, version: str, products: int = 0) -> Any | None:
-    """Cached titles (with `products`, `{"titles", "products"}`), or None on a miss (also when
-    Redis is unreachable: errors are misses)."""
+def suggestions_lookup(
+    *, q: str, store_id: int | None, products: int = 0
+) -> tuple[str, Any | None]:
+    """The catalog version, and what is cached for the request under it (None on a miss).
+
+    One round trip (an MGET of the version key and the request's key) where reading the version
+    and then the entry took two: the entry carries the version it was computed under, so a
+    bump still makes every earlier entry a miss.
+    """
     key = suggest_cache_key(q=q, store_id=store_id, products=products)
-    # Django formats the version into the key, so a str works; the stubs allow only int.
-    return cache.get(key, version=version)  # type: ignore[arg-type]
+    found = cache.get_many([_VERSION_KEY, key])  # {} when Redis is unreachable: a miss
+    version = found.get(_VERSION_KEY)
+    if not isinstance(version, str):
+        return catalog_version(), None
+    return version, _cached_under(found.get(key), version)
+
+
+def _cached_under(entry: Any, version: str) -> Any | None:
+    if isinstance(entry, dict) and entry.get("version") == version:
+        return entry.get("value")
+    return None
+
+
+def suggestions_get(*, q: str, store_id: int | None, version: str, products: int = 0) -> Any | None:
+    """Cached titles (with `products`, `{"titles", "products"}`) if cached under `version`, or
+    None on a miss (also when Redis is unreachable: errors are misses)."""
+    key = suggest_cache_key(q=q, store_id=store_id, products=products)
+    return _cached_under(cache.get(key), version)
 
 
 def suggestions_set(
@@ -91,9 +113,8 @@ def suggestions_set(
 ) -> None:
     cache.set(
         suggest_cache_key(q=q, store_id=store_id, products=products),
-        titles,
+        {"version": version, "value": titles},
         timeout=SUGGEST_TIMEOUT_SECONDS,
-        version=version,  # type: ignore[arg-type]  # a str, as in suggestions_get
     )
 
 

@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
-from searchindex.cache import catalog_settled, catalog_version, suggestions_get, suggestions_set
+from searchindex.cache import catalog_settled, suggestions_lookup, suggestions_set
 from searchindex.queries import (
     SUGGEST_SIZE,
     product_suggest_body,
@@ -88,8 +88,7 @@ def product_suggest(*, q: str, store_id: int | None = None, products: int = 0) -
     Raises `SearchUnavailable` when Elasticsearch cannot answer (nothing is cached then).
     """
     q = q.strip()
-    version = catalog_version()
-    cached = suggestions_get(q=q, store_id=store_id, version=version, products=products)
+    version, cached = suggestions_lookup(q=q, store_id=store_id, products=products)
     if cached is not None:
         if not products:
             return Suggestions(query=q, titles=cached)

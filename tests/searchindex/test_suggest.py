@@ -11,6 +11,9 @@ from searchindex.cache import (
     catalog_version,
     catalog_version_bump,
     suggest_cache_key,
+    suggestions_get,
+    suggestions_lookup,
+    suggestions_set,
 )
 from searchindex.client import ALIAS
 from searchindex.documents import ProductDocument
@@ -195,14 +198,14 @@ def test_suggestions_are_cached_under_the_normalised_query(api_client, catalog, 
     assert suggest(api_client, "  Mil ") == ["Milk", "Milk Bread", "Milkshake Mix", "Almond Milk"]
     key = suggest_cache_key(q="Mil", store_id=None)
     assert key == "autocomplete:mil"
-    # The catalog version is a str, which Django formats into the key; the stubs allow only int.
-    assert cache.get(key, version=catalog_version()) == suggest(api_client, "mil")  # type: ignore[arg-type]
+    entry: Any = cache.get(key)
+    assert entry == {"version": catalog_version(), "value": suggest(api_client, "mil")}
     store_id = catalog.stores["south"].id
     suggest(api_client, "MIL", store_id=store_id)
-    version: Any = catalog_version()  # a str: see above
-    assert cache.get(f"autocomplete:mil:{store_id}", version=version) == ["Milk"]
+    assert cache.get(f"autocomplete:mil:{store_id}")["value"] == ["Milk"]
+    assert suggestions_get(q="MIL", store_id=store_id, version=catalog_version()) == ["Milk"]
     # django-redis's cache has ttl(); `cache` is typed as Django's BaseCache.
-    assert cache.ttl(key, version=version) <= 300  # type: ignore[attr-defined]
+    assert cache.ttl(key) <= 300  # type: ignore[attr-defined]
     # Served from the cache: the index no longer has the product, the answer still does.
     es.delete(index=ALIAS, id=catalog.products["Milk Bread"].id, refresh=True)
     assert "Milk Bread" in suggest(api_client, "mil")
@@ -298,3 +301,13 @@ def test_nothing_is_bumped_when_the_transaction_rolls_back(catalog):
         product.save()
         transaction.set_rollback(True)
     assert catalog_version() == version
+
+
+def test_a_lookup_reads_the_version_and_the_entry_and_misses_an_older_version():
+    version = catalog_version()
+    suggestions_set(q="Tea", store_id=None, version=version, titles=["Tea Bags"])
+    assert suggestions_lookup(q=" tea ", store_id=None) == (version, ["Tea Bags"])
+    catalog_version_bump()
+    bumped, cached = suggestions_lookup(q="tea", store_id=None)
+    assert (bumped != version, cached) == (True, None)
+    assert suggestions_get(q="tea", store_id=None, version=version) == ["Tea Bags"]
