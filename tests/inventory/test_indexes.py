@@ -23,7 +23,8 @@ def index_columns(table: str) -> list[list[str]]:
         ("inventory_inventory", [["product_id", "store_id"], ["store_id", "product_id"]]),
         (
             "ordering_order",
-            [["created_at"], ["store_id", "created_at", "id"]],  # created_at: pending sweep
+            # created_at: the pending sweep; id: partial, confirmed orders whose conversions wait
+            [["created_at"], ["id"], ["store_id", "created_at", "id"]],
         ),
         ("ordering_orderitem", [["order_id", "product_id"], ["product_id"]]),
     ],
