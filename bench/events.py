@@ -72,27 +72,14 @@ import django  # noqa: E402 - configured by the environment above
 django.setup()
 
 from django.db import connection  # noqa: E402
-from elasticsearch import Elasticsearch, NotFoundError  # noqa: E402
+from elasticsearch import Elasticsearch  # noqa: E402
 
 from bench import orders as order_bench  # noqa: E402
 from searchevents.hits import hits_remember  # noqa: E402
 from searchevents.models import PendingSearchEvent  # noqa: E402
 from searchevents.query_ids import Kind, query_id_issue  # noqa: E402
 from searchevents.shipping import events_ship  # noqa: E402
-
-
-def stream_emptied(es: Elasticsearch) -> None:
-    """Our node cannot delete a data stream: roll it over and delete the older backing indices."""
-    try:
-        es.indices.resolve_index(name=STREAM, expand_wildcards="all")
-    except NotFoundError:
-        return
-    es.indices.rollover(alias=STREAM)
-    backing = es.indices.resolve_index(name=STREAM, expand_wildcards="all")["data_streams"][0][
-        "backing_indices"
-    ]
-    if len(backing) > 1:
-        es.indices.delete(index=",".join(backing[:-1]))
+from searchindex.analytics import stream_emptied  # noqa: E402
 
 
 def searches(product_ids: list[int]) -> list[tuple[str, list[int]]]:
@@ -217,7 +204,7 @@ def main() -> None:
         cursor.execute("TRUNCATE searchevents_pendingsearchevent, searchevents_acceptedeventid")
     es = Elasticsearch(os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"))
     es = es.options(request_timeout=60)
-    stream_emptied(es)
+    stream_emptied(es, STREAM)
     redis_delete(REDIS_URL, "aisle-bench-events:*")
     started = time.monotonic()
     print(f"machine: {os.cpu_count()} CPUs, load average at start {load_average()}")

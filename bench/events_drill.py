@@ -36,6 +36,7 @@ from bench.common import Gunicorn, database_prepare, redis_delete  # noqa: E402
 from searchevents.models import PendingSearchEvent  # noqa: E402
 from searchevents.query_ids import Kind, query_id_issue  # noqa: E402
 from searchevents.tasks import search_events_ship  # noqa: E402
+from searchindex.analytics import stream_emptied  # noqa: E402
 
 DEAD_URL = "http://127.0.0.1:1"
 UNANSWERED: Counter[str] = Counter()  # attempts the killed (or restarting) server never answered
@@ -156,7 +157,7 @@ def main() -> int:
         cursor.execute("TRUNCATE searchevents_pendingsearchevent, searchevents_acceptedeventid")
     es = Elasticsearch(os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200"))
     es = es.options(request_timeout=60)
-    events_bench.stream_emptied(es)
+    stream_emptied(es, events_bench.STREAM)
     redis_delete(events_bench.REDIS_URL, "aisle-bench-events:*")
     fx = order_bench.fixtures()
     issued = events_bench.searches(list(range(1, 200)))

@@ -8,6 +8,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
+from searchindex.analytics_report import engagement_aggs
+
 TOP = 10
 # Queries whose clicks and conversions are looked at: the most searched, a bounded number.
 EVENT_CANDIDATES = 500
@@ -132,23 +134,6 @@ def _buckets(found: dict[int, tuple[int, int]], window: Window, now: datetime) -
     ]
 
 
-def _engagement_aggs() -> dict[str, Any]:
-    """Per event type, how many distinct searches had one; and the clicks' mean position."""
-    aggs: dict[str, Any] = {
-        kind: {
-            "filter": {"term": {"event_type": kind}},
-            "aggs": {
-                "searches": {
-                    "cardinality": {"field": "search_id", "precision_threshold": EXACT_BELOW}
-                }
-            },
-        }
-        for kind in ENGAGEMENT_TYPES
-    }
-    aggs["click"]["aggs"]["position"] = {"avg": {"field": "position"}}
-    return aggs
-
-
 def _engagement(query: str, searches: int, events: dict[str, Any]) -> Engagement:
     def distinct(kind: str) -> int:
         return int(events[kind]["searches"]["value"]) if kind in events else 0
@@ -221,10 +206,10 @@ def analytics_report(
             }
         },
         "aggs": {
-            **_engagement_aggs(),
+            **engagement_aggs(ENGAGEMENT_TYPES),
             "by_query": {
                 "terms": {"field": "query", "size": EVENT_CANDIDATES},
-                "aggs": _engagement_aggs(),
+                "aggs": engagement_aggs(ENGAGEMENT_TYPES),
             },
         },
     }

@@ -363,3 +363,18 @@ def search_events_prune_task() -> list[str]:
         stream=stream_name(),
         retention_days=settings.SEARCH_ANALYTICS_RETENTION_DAYS,
     )
+
+
+def stream_emptied(client: Elasticsearch, stream: str) -> None:
+    """Leave `stream` without events. A node without the data stream delete API (ours) cannot
+    drop a stream, so it is rolled over and every older backing index deleted."""
+    try:
+        client.indices.resolve_index(name=stream, expand_wildcards="all")
+    except NotFoundError:
+        return
+    client.indices.rollover(alias=stream)
+    backing = client.indices.resolve_index(name=stream, expand_wildcards="all")["data_streams"][0][
+        "backing_indices"
+    ]
+    if len(backing) > 1:
+        client.indices.delete(index=",".join(backing[:-1]))

@@ -91,7 +91,7 @@ _SEARCH_EVENTS = {
 }
 
 
-def _engagement_aggs() -> dict[str, Any]:
+def engagement_aggs(types: tuple[str, ...] = EVENT_TYPES) -> dict[str, Any]:
     """Per event type: how many distinct searches had one; and the clicks' mean position."""
     aggs: dict[str, Any] = {
         kind: {
@@ -102,7 +102,7 @@ def _engagement_aggs() -> dict[str, Any]:
                 }
             },
         }
-        for kind in EVENT_TYPES
+        for kind in types
     }
     aggs["click"]["aggs"]["position"] = {"avg": {"field": "position"}}
     return aggs
@@ -178,10 +178,10 @@ def search_report(
         "events": {
             "filter": _SEARCH_EVENTS,
             "aggs": {
-                **_engagement_aggs(),
+                **engagement_aggs(),
                 "by_query": {
                     "terms": {"field": "query", "size": EVENT_CANDIDATES},
-                    "aggs": _engagement_aggs(),
+                    "aggs": engagement_aggs(),
                 },
             },
         },

@@ -16,7 +16,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
-from elasticsearch import NotFoundError, helpers
+from elasticsearch import helpers
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -24,6 +24,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from searchindex import analytics
+from searchindex.analytics import stream_emptied
 from tests.factories import CategoryFactory, InventoryFactory, ProductFactory, StoreFactory
 from tests.searchindex import conftest as search_fixtures
 
@@ -203,20 +204,6 @@ def console_catalog(transactional_db, index_products) -> ConsoleCatalog:
     return ConsoleCatalog({"north": north, "south": south}, products, milk_ids)
 
 
-def _stream_emptied(es, stream: str) -> None:
-    """The Docker-less node cannot delete a data stream: roll it over, delete the older ones."""
-    try:
-        es.indices.resolve_index(name=stream, expand_wildcards="all")
-    except NotFoundError:
-        return
-    es.indices.rollover(alias=stream)
-    backing = es.indices.resolve_index(name=stream, expand_wildcards="all")["data_streams"][0][
-        "backing_indices"
-    ]
-    if len(backing) > 1:
-        es.indices.delete(index=",".join(backing[:-1]))
-
-
 @pytest.fixture
 def event_stream(settings, es) -> Iterator[Callable[[list[dict]], None]]:
     """An empty events data stream kept per test database (one per run would pile up); yields
@@ -227,7 +214,7 @@ def event_stream(settings, es) -> Iterator[Callable[[list[dict]], None]]:
     analytics.writer_reset()
     # The template first: the rollover's new write index takes today's mapping.
     es.indices.put_index_template(name=name, **analytics.index_template(name))
-    _stream_emptied(es, name)
+    stream_emptied(es, name)
 
     def write(events: list[dict]) -> None:
         now = datetime.now(UTC)

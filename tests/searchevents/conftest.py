@@ -4,11 +4,11 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
-from elasticsearch import NotFoundError
 from rest_framework.test import APIClient
 
 from apikeys.models import ApiKey
 from searchevents import shipping
+from searchindex.analytics import stream_emptied
 from tests.apikeys.conftest import keys_required, make_key  # noqa: F401 - fixtures
 from tests.searchindex.conftest import (  # noqa: F401 - fixtures
     catalog,
@@ -20,21 +20,6 @@ from tests.searchindex.conftest import (  # noqa: F401 - fixtures
 EVENTS_URL = "/api/search/events/"
 SEARCH_URL = "/api/search/products/"
 SUGGEST_URL = "/api/search/suggest/"
-
-
-def stream_emptied(client, stream: str) -> None:
-    """Leave `stream` without events: our node cannot delete a data stream, so it is rolled
-    over and every older backing index deleted."""
-    try:
-        client.indices.resolve_index(name=stream, expand_wildcards="all")
-    except NotFoundError:
-        return
-    client.indices.rollover(alias=stream)
-    backing = client.indices.resolve_index(name=stream, expand_wildcards="all")["data_streams"][0][
-        "backing_indices"
-    ]
-    if len(backing) > 1:
-        client.indices.delete(index=",".join(backing[:-1]))
 
 
 @pytest.fixture

@@ -11,31 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from elasticsearch import NotFoundError
 
 from apikeys.services import api_key_create
 from searchindex import analytics
-from searchindex.analytics import EventWriter, search_events_prune
+from searchindex.analytics import EventWriter, search_events_prune, stream_emptied
 
 pytestmark = pytest.mark.django_db
 
 SEARCH_URL = "/api/search/products/"
 SUGGEST_URL = "/api/search/suggest/"
-
-
-def _stream_emptied(es, stream: str) -> None:
-    """Leave `stream` without events. The Docker-less node has no data stream delete API, so
-    the stream is rolled over and every older backing index deleted."""
-    try:
-        es.indices.resolve_index(name=stream, expand_wildcards="all")
-    except NotFoundError:
-        return
-    es.indices.rollover(alias=stream)
-    backing = es.indices.resolve_index(name=stream, expand_wildcards="all")["data_streams"][0][
-        "backing_indices"
-    ]
-    if len(backing) > 1:
-        es.indices.delete(index=",".join(backing[:-1]))
 
 
 @pytest.fixture
@@ -52,7 +36,7 @@ def stream(settings, es) -> Iterator[str]:
     name = f"test-analytics-{connection.settings_dict['NAME'].replace('_', '-')}-search-events"
     settings.SEARCH_ANALYTICS_DATA_STREAM = name
     analytics.writer_reset()
-    _stream_emptied(es, name)
+    stream_emptied(es, name)
     yield name
     analytics.writer_reset()
 
