@@ -24,12 +24,11 @@ from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from elasticsearch.dsl.connections import connections
 
 from catalog.models import Product
-from inventory.models import Inventory
-from inventory.services import inventory_set_quantity
+from inventory.services import inventory_lock, inventory_set_quantity
 from ordering.models import Order
 from searchindex import analytics
 from searchindex.drift import index_drift
@@ -175,14 +174,16 @@ class Traffic:
                     product.save()
                     self.edits["product"] += 1
                 else:
-                    store = rng.choice(self.stores)
-                    row = Inventory.objects.get(store_id=store, product_id=pk)
-                    new = row.quantity + rng.randint(1, 5)
-                    with self.lock:
-                        self.restocked[(store, pk)] = (
-                            self.restocked.get((store, pk), 0) + new - row.quantity
+                    store, added = rng.choice(self.stores), rng.randint(1, 5)
+                    # Read and set under the row's lock: an order landing between an unlocked
+                    # read and the set would have its deduction overwritten by the set.
+                    with transaction.atomic():
+                        (row,) = inventory_lock(store_id=store, product_ids=[pk]).values()
+                        inventory_set_quantity(
+                            store_id=store, product_id=pk, quantity=row.quantity + added
                         )
-                    inventory_set_quantity(store_id=store, product_id=pk, quantity=new)
+                    with self.lock:
+                        self.restocked[(store, pk)] = self.restocked.get((store, pk), 0) + added
                     self.edits["restock"] += 1
                 time.sleep(0.3)
         except Exception as exc:  # noqa: BLE001 - reported and asserted on by the test
