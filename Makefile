@@ -10,7 +10,7 @@ CLUSTER_JAVA_OPTS ?= -Xms384m -Xmx384m -XX:TieredStopAtLevel=1
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-import bench-relevance bench-scale bench-analytics bench-console bench-events drill-events fuzz drills load
+.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-search-cluster bench-import bench-relevance bench-scale bench-analytics bench-console bench-events drill-events fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,9 @@ test: services venv lint docs ## Lint, build the docs, the whole test suite agai
 test-cluster: services venv ## Cluster drills (node kills under mixed traffic) on a local 3-node cluster
 	AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) AISLE_ES_CLUSTER_JAVA_OPTS="$(CLUSTER_JAVA_OPTS)" \
 		bash scripts/services.sh es-cluster-up
-	AISLE_ES_CLUSTER_PORT=$(CLUSTER_PORT) $(PY) -m pytest tests/test_cluster_drills.py -p no:cacheprovider -s -rA; \
+	AISLE_ES_CLUSTER_PORT=$(CLUSTER_PORT) $(PY) -m pytest tests/test_cluster_drills.py \
+		tests/test_bench_smoke.py::test_bench_search_cluster_runs_in_smoke_mode_and_prints_its_figures \
+		-p no:cacheprovider -s -rA; \
 		status=$$?; AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) bash scripts/services.sh es-cluster-stop; exit $$status
 
 lint: venv ## ruff (lint + format check), mypy and a check for missing migrations
@@ -80,6 +82,13 @@ bench-orders: services venv ## Order placement: HTTP latency, hot-product throug
 
 bench-search: services venv ## Search + suggest API vs raw Elasticsearch vs Postgres ILIKE (100k products)
 	$(PY) bench/search.py
+
+# The cluster's nodes get the single node's heap and a full JIT here: it is a speed comparison.
+bench-search-cluster: services venv ## bench-search's search and suggest on a local 3-node cluster vs one node, same run
+	AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) AISLE_ES_CLUSTER_JAVA_OPTS="$${BENCH_CLUSTER_JAVA_OPTS:--Xms512m -Xmx512m}" \
+		bash scripts/services.sh es-cluster-up
+	AISLE_ES_CLUSTER_PORT=$(CLUSTER_PORT) $(PY) bench/search_cluster.py; \
+		status=$$?; AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) bash scripts/services.sh es-cluster-stop; exit $$status
 
 bench-index: services venv ## Rebuild docs/s vs raw parallel_bulk, index bytes/product (100k products); commit-to-search lag
 	$(PY) bench/index.py

@@ -377,13 +377,14 @@ class Gunicorn(Process):
         env: Mapping[str, str],
         log: Path | None = None,
         ready_path: str = "/healthz",
+        app: str = "config.wsgi:application",
     ) -> None:
         self.port = free_port()
         # Every benchmark client calls from 127.0.0.1, one anonymous caller: the per-caller
         # throttles are kept in the path (so their cost is measured) but set out of reach.
         env = {**UNTHROTTLED, **env}
         super().__init__(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+            [sys.executable, "-m", "gunicorn", app]
             + ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
             + ["--backlog", "256", "--timeout", "30", "--log-level", "warning"],
             env=env,

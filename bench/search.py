@@ -11,7 +11,10 @@ Against 100,000 seeded products and 20 stores, in one run, with 8 concurrent cli
   (d) GET /api/search/suggest/ with the cache cold (every prefix asked once) and warm, against
       (e) the same completion requests sent straight to Elasticsearch;
   (f) the same with `store_id` (a filtered, collapsed query, not the completion field), cache
-      cold, against the same requests sent straight to Elasticsearch.
+      cold, against the same requests sent straight to Elasticsearch;
+  (g) the relevance query's cost: (a) and (b) again, taking turns with the same through a
+      second gunicorn whose searches use the query before compounds and demotions
+      (bench/query_before.py).
 
 Then one client, one request at a time, splits the API's time into its layers.
 
@@ -102,6 +105,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.query_before import query_before  # noqa: E402
 from catalog.models import Category, Product  # noqa: E402
 from inventory.models import Store  # noqa: E402
 from merchandising.cache import rules_version_bump  # noqa: E402
@@ -271,8 +275,8 @@ def ilike_run(conn: psycopg.Connection, params: dict[str, str]) -> None:
 class EsConnection:
     """A keep-alive HTTP connection to Elasticsearch, as the API's client keeps one."""
 
-    def __init__(self) -> None:
-        url = urlparse(ES_URL)
+    def __init__(self, node: str = ES_URL.split(",")[0]) -> None:
+        url = urlparse(node)
         host = url.hostname or "127.0.0.1"  # ELASTICSEARCH_URL without a host: the local node
         self.conn = http.client.HTTPConnection(host, url.port or 9200, timeout=30)
 
@@ -343,6 +347,23 @@ def interleaved(
         for index, (work, connect) in enumerate(paths):
             runs[index].append(measured(clients, jobs[start : start + size], work, connect, meter))
     return [stats(*path_runs) for path_runs in runs]
+
+
+PathSpec = tuple[Callable[[Any, Any], Any], Callable[[], Any] | None, CpuMeter]
+
+
+def taking_turns(
+    clients: int, jobs: list[Any], paths: dict[str, PathSpec], chunks: int = 4
+) -> dict[str, dict[str, float]]:
+    """`interleaved` for paths named and metered apart: (work, connect, meter) each, as when
+    they are served by different processes."""
+    runs: dict[str, list[Run]] = {name: [] for name in paths}
+    size = -(-len(jobs) // chunks)
+    for start in range(0, len(jobs), size):
+        for name, (work, connect, meter) in paths.items():
+            chunk = jobs[start : start + size]
+            runs[name].append(measured(clients, chunk, work, connect, meter))
+    return {name: stats(*path_runs) for name, path_runs in runs.items()}
 
 
 def raw_suggest(es: EsConnection, prefix: str, store_id: int | None = None) -> None:
@@ -543,6 +564,8 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         ],
         meter,
     )
+    say("search: today's query against the query before compounds and demotions, interleaved")
+    query_cost = query_cost_runs(args, jobs, mix, port, meter, bodies)
     ilike_jobs = [params for _ in range(args.ilike_rounds * clients) for params in mix]
     rng.shuffle(ilike_jobs)
     ilike = stats(
@@ -635,12 +658,82 @@ def report(args: argparse.Namespace, port: int, meter: CpuMeter) -> None:
         parts = [result["cpu_web"], result["cpu_es"], result["cpu_client"]]
         say(f"  {name:<44} " + " ".join(f"{part:>8.2f}" for part in [*parts, sum(parts)]))
     say("")
+    query_cost_report(query_cost)
+    say("")
     say("where one search request's time goes (1 client, sequential, median over the mix, ms):")
     for name, value in search_layers(mix, port, repeats=sized(2, 1)):
         say(f"  {name:<68} {value:7.1f}")
     say("where one suggestion's time goes (1 client, sequential, median, ms):")
     for name, value in suggest_layers(prefixes[:60], port):
         say(f"  {name:<68} {value:7.1f}")
+
+
+# --- the relevance query's cost --------------------------------------------------------------
+
+
+def query_cost_runs(
+    args: argparse.Namespace,
+    jobs: list[dict[str, str]],
+    mix: list[dict[str, str]],
+    port: int,
+    meter: CpuMeter,
+    bodies: dict[str, bytes],
+) -> dict[str, dict[str, float]]:
+    """The search mix through the API and straight to Elasticsearch, with today's query and
+    with the query before compounds and demotions (bench/query_before.py, served by a second
+    gunicorn), the four paths taking turns on slices of the same jobs."""
+    with query_before():
+        before_bodies = {json.dumps(p, sort_keys=True): raw_search_body(p) for p in mix}
+    before = Gunicorn(
+        workers=args.workers, env=os.environ, app="bench.wsgi_query_before:application"
+    )
+    try:
+        before_meter = CpuMeter(server=before.pid, es=True)
+        paths: dict[str, PathSpec] = {
+            "api": (lambda _s, p: api_get(port, "/api/search/products/", p), None, meter),
+            "api_before": (
+                lambda _s, p: api_get(before.port, "/api/search/products/", p),
+                None,
+                before_meter,
+            ),
+            "raw": (
+                lambda es, p: es.search(bodies[json.dumps(p, sort_keys=True)]),
+                EsConnection,
+                meter,
+            ),
+            "raw_before": (
+                lambda es, p: es.search(before_bodies[json.dumps(p, sort_keys=True)]),
+                EsConnection,
+                meter,
+            ),
+        }
+        work, connect, path_meter = paths["api_before"]
+        measured(args.clients, mix * 2, work, connect, path_meter, tolerate_errors=True)
+        return taking_turns(args.clients, jobs, paths)
+    finally:
+        before.stop()
+
+
+def query_cost_report(results: dict[str, dict[str, float]]) -> None:
+    say("the relevance query's cost: today's query against the one before compounds and")
+    say("demotions (bench/query_before.py), same jobs, taking turns; ms")
+    say(f"  {'path':<44} {'p50':>8} {'p99':>8} {'req/s':>8} {'web CPU':>8} {'ES CPU':>8}")
+    for name, label in (
+        ("api", "search API, today's query"),
+        ("api_before", "search API, the query before"),
+        ("raw", "raw Elasticsearch, today's bodies"),
+        ("raw_before", "raw Elasticsearch, the bodies before"),
+    ):
+        result = results[name]
+        say(
+            f"  {label:<44} {result['p50']:>8.1f} {result['p99']:>8.1f} {result['rps']:>8.1f}"
+            f" {result['cpu_web']:>8.2f} {result['cpu_es']:>8.2f}"
+        )
+    api, raw = results["api"]["p50"], results["raw"]["p50"]
+    say(
+        f"  search API p50, today / before: {api / results['api_before']['p50']:.3f}x"
+        f" (target <= 1.10x); raw Elasticsearch: {raw / results['raw_before']['p50']:.3f}x"
+    )
 
 
 # --- query rules ----------------------------------------------------------------------------

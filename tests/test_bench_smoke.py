@@ -73,6 +73,7 @@ BENCHES = {
             r"\(d\) suggest API, cache cold +[\d.]+",
             r"\(f\) suggest API with store_id, cache cold +[\d.]+",
             r"search API / raw Elasticsearch +[\d.]+x",
+            r"search API p50, today / before: [\d.]+x \(target <= 1.10x\); raw Elasticsearch",
             r"suggest API cold / raw completion +[\d.]+x",
             r"\(a\) search API +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+$",  # CPU per request
             r"\(a\) the API over HTTP through gunicorn +[\d.]+",
@@ -171,7 +172,37 @@ def _indices_drop(prefix: str) -> None:
     [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name for name in BENCHES],
 )
 def test_bench_runs_in_smoke_mode_and_prints_its_figures(name: str) -> None:
-    bench = BENCHES[name]
+    smoke_run_checked(name, BENCHES[name])
+
+
+# Run by `make test-cluster`, which starts the cluster it needs.
+CLUSTER = Bench(
+    "search_cluster.py",
+    "BENCH_SEARCH_DATABASE_URL",
+    (
+        r"index: [\d,]+ documents on the 3-node cluster \(3 shards, 1 replica\) in [\d.]+ s, green",
+        r"^  search API, cluster +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +\d+$",
+        r"^  raw search, one node +[\d.]+",
+        r"^  suggest API cold, cluster +[\d.]+",
+        r"^  search API +[\d.]+x; +[\d.]+x$",
+        r"indices deleted on the node and the cluster",
+    ),
+    redis_vars=("BENCH_SEARCH_REDIS_URL",),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("AISLE_ES_CLUSTER_PORT"),
+    reason="needs a local cluster: make test-cluster starts one",
+)
+def test_bench_search_cluster_runs_in_smoke_mode_and_prints_its_figures() -> None:
+    smoke_run_checked("cluster", CLUSTER)
+
+
+def smoke_run_checked(name: str, bench: Bench) -> None:
+    """`bench` as `make` runs it, in smoke mode, with a database, Redis and indices of this
+    test run's; it must exit 0 and print a line matching each of its figures."""
     database_url = _database_url(name)
     prefix = f"smoke-{RUN}-{name}-"
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
