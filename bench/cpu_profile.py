@@ -74,6 +74,7 @@ import django  # noqa: E402 - settings come from the environment set just above
 django.setup()
 
 import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from apikeys.scopes import Scope  # noqa: E402
@@ -297,7 +298,9 @@ def main() -> None:
         if api_key is not None:
             api_key.delete()
         index_drop()
-        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*", "celery*", "_kombu*", "unacked*")
+        # No worker runs here: what the orders enqueued (confirmations, index drains) goes too.
+        queues = ("celery*", settings.SEARCHINDEX_QUEUE, "_kombu*", "unacked*")
+        redis_delete(REDIS_URL, f"{CACHE_PREFIX}:*", *queues)
         say("bench index and Redis keys deleted")
 
 
