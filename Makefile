@@ -10,7 +10,7 @@ CLUSTER_JAVA_OPTS ?= -Xms384m -Xmx384m -XX:TieredStopAtLevel=1
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-search-cluster bench-import bench-relevance bench-scale bench-analytics bench-console bench-events drill-events fuzz drills load
+.PHONY: help run test test-cluster lint docs format services venv migrate seed index bench bench-orders bench-index bench-search bench-search-cluster bench-import bench-relevance bench-scale bench-analytics bench-console bench-cpu bench-events drill-events fuzz drills load
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench-search-cluster: services venv ## bench-search's search and suggest on a lo
 		bash scripts/services.sh es-cluster-up
 	AISLE_ES_CLUSTER_PORT=$(CLUSTER_PORT) $(PY) bench/search_cluster.py; \
 		status=$$?; AISLE_ES_NODES=3 AISLE_ES_PORT=$(CLUSTER_PORT) bash scripts/services.sh es-cluster-stop; exit $$status
+
+bench-cpu: services venv ## Web CPU per search, suggestion and order, in-process, with cProfile (2k products)
+	$(PY) bench/cpu_profile.py
 
 bench-index: services venv ## Rebuild docs/s vs raw parallel_bulk, index bytes/product (100k products); commit-to-search lag
 	$(PY) bench/index.py

@@ -6,12 +6,14 @@ then replays it. The response is stored as the JSON first sent, so a replay is t
 after a product is renamed. Which records a key matches is said once, by `IdempotencyKey.lookup`.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections, router
 
 from ordering.exceptions import IdempotencyConflict
 from ordering.models import IdempotencyRecord, Order
@@ -56,6 +58,8 @@ def idempotency_replay(*, key: IdempotencyKey, request_hash: str) -> Replay | No
 
     Raises `IdempotencyConflict` when the key was used with another request.
     """
+    if not _recorded(key):  # almost every key is new: no ORM query built for those
+        return None
     record = IdempotencyRecord.objects.select_related("order").filter(**key.lookup()).first()
     if record is None:
         return None
@@ -72,6 +76,26 @@ def idempotency_replay(*, key: IdempotencyKey, request_hash: str) -> Replay | No
             status_code=record.response_status, body=json.loads(record.response_body)
         ),
     )
+
+
+@functools.cache
+def _recorded_sql(fields: tuple[str, ...]) -> str:
+    meta = IdempotencyRecord._meta
+    columns = {field.name: field.column for field in meta.concrete_fields}
+    where = " AND ".join(f'"{columns[name]}" = %s' for name in fields)
+    # Names come from the model, never from input.
+    return f'SELECT 1 FROM "{meta.db_table}" WHERE {where} LIMIT 1'  # noqa: S608
+
+
+def _recorded(key: IdempotencyKey) -> bool:
+    """Whether a record matches `key` now (`IdempotencyKey.lookup`), in fixed SQL.
+
+    A record claimed after this look-up is still caught by the claim's unique constraint.
+    """
+    lookup = key.lookup()
+    with connections[router.db_for_read(IdempotencyRecord)].cursor() as cursor:
+        cursor.execute(_recorded_sql(tuple(lookup)), list(lookup.values()))
+        return cursor.fetchone() is not None
 
 
 def idempotency_claim(*, key: IdempotencyKey, request_hash: str) -> IdempotencyRecord:

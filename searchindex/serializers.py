@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from config.errors import AisleError
 from config.formats import money, timestamp
+from config.serializer_fields import ShallowCopiedFieldsSerializer
 from searchindex.queries import SORTS
 from searchindex.results import ProductHit, SearchFacets
 from searchindex.selectors import MAX_ID, store_exists
@@ -34,7 +35,7 @@ def _store_must_exist(store_id: int) -> int:
     return store_id
 
 
-class ProductSearchInputSerializer(serializers.Serializer):
+class ProductSearchInputSerializer(ShallowCopiedFieldsSerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -113,7 +114,7 @@ class ProductSearchInputSerializer(serializers.Serializer):
         return attrs
 
 
-class SuggestInputSerializer(serializers.Serializer):
+class SuggestInputSerializer(ShallowCopiedFieldsSerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -367,3 +368,23 @@ class SuggestOutputSerializer(serializers.Serializer):
         help_text="This suggest request's token, valid 24 h for the caller: send it back with "
         "search events and order lines (a click on one of `products` included)."
     )
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        # Built by hand, as the search page is: the fields above define the schema.
+        body: dict[str, Any] = {
+            "query": str(instance["query"]),
+            "results": [str(title) for title in instance["results"]],
+        }
+        if instance.get("products") is not None:
+            body["products"] = [
+                {
+                    "id": product.id,
+                    "title": product.title,
+                    "price": money(product.price),
+                    "image_url": product.image_url,
+                    "in_stock": product.in_stock,
+                }
+                for product in instance["products"]
+            ]
+        body["query_id"] = instance["query_id"]
+        return body

@@ -81,6 +81,16 @@ BENCHES = {
         ),
         redis_vars=("BENCH_SEARCH_REDIS_URL",),
     ),
+    "cpu": Bench(
+        "cpu_profile.py",
+        "BENCH_CPU_DATABASE_URL",
+        tuple(
+            rf"^  {kind} +min +[\d.]+  rounds( +[\d.]+)+$"
+            for kind in ("search", "suggest_hit", "suggest_cold", "order", "healthz")
+        )
+        + (r"=== cProfile: order, 5 requests ===", r"--- by tottime ---"),
+        redis_vars=("BENCH_CPU_REDIS_URL",),
+    ),
     "import": Bench(
         "import.py",
         "BENCH_IMPORT_DATABASE_URL",
