@@ -1,6 +1,7 @@
 """`bench/events.py --smoke`: the events benchmark runs end to end in seconds and checks itself
 (accepted = pending = shipped = stored, orders attributed, no errors)."""
 
+import re
 import subprocess
 import sys
 
@@ -22,4 +23,5 @@ def test_the_events_benchmark_smoke_run_passes_its_own_checks():
     )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert "events/s (target 1,000)" in run.stdout
+    assert re.search(r"at the target rate, [\d,]+ events/s offered: .* p99 [\d.]+ ms", run.stdout)
     assert "with/without" in run.stdout
