@@ -63,6 +63,13 @@ def rule_index() -> RuleIndex:
         return _loaded.index
 
 
+def rules_version() -> str | None:
+    """The version token of the rules `rule_index()` holds: an answer cached with rules applied
+    is good only while this is the version it was computed under."""
+    rule_index()
+    return _loaded.version
+
+
 def rules_forget() -> None:
     """Drop this process's copy (tests that change rules and read them back at once)."""
     _loaded.checked_at = float("-inf")

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from merchandising.cache import rules_version
 from searchindex.cache import catalog_settled, suggestions_lookup, suggestions_set
 from searchindex.queries import (
     SUGGEST_SIZE,
@@ -89,7 +90,9 @@ def product_suggest(*, q: str, store_id: int | None = None, products: int = 0) -
     """
     q = q.strip()
     version, cached = suggestions_lookup(q=q, store_id=store_id, products=products)
-    if cached is not None:
+    # Products are chosen with the rules' hides applied: their entry also names the rules' version.
+    rules = rules_version() if products else None
+    if cached is not None and (not products or cached.get("rules") == rules):
         if not products:
             return Suggestions(query=q, titles=cached)
         return Suggestions(
@@ -105,7 +108,11 @@ def product_suggest(*, q: str, store_id: int | None = None, products: int = 0) -
     if catalog_settled(version):
         value: Any = titles
         if found is not None:
-            value = {"titles": titles, "products": [_suggested_to_cache(p) for p in found]}
+            value = {
+                "titles": titles,
+                "products": [_suggested_to_cache(p) for p in found],
+                "rules": rules,
+            }
         suggestions_set(q=q, store_id=store_id, version=version, titles=value, products=products)
     return Suggestions(query=q, titles=titles, took_ms=took_ms, products=found)
 

@@ -85,3 +85,21 @@ def test_hits_carry_sku_brand_and_image_url(api_client, catalog, index_products)
     assert (bread["sku"], bread["brand"], bread["image_url"]) == (None, None, None)
     products = suggest(api_client, q="milk", products=1)["products"]
     assert products[0]["image_url"] == "https://cdn.example.com/p/milk.jpg"
+
+
+def test_a_hide_rule_reaches_cached_dropdown_products(api_client, catalog):
+    from merchandising.cache import rules_forget, rules_version_bump
+    from merchandising.models import QueryRule
+
+    milk = catalog.products["Milk"]
+    assert milk.id in [row["id"] for row in suggest(api_client, q="milk", products=3)["products"]]
+    QueryRule.objects.create(name="no milk", query="milk", hide=[milk.id])
+    rules_version_bump()  # what the rule's commit does (the test's transaction never commits)
+    rules_forget()  # as each web process does within RULES_CHECK_SECONDS
+    body = suggest(api_client, q="milk", products=3)
+    assert milk.id not in [row["id"] for row in body["products"]]
+    assert body["results"][0] == "Milk"  # titles are not products: rules do not touch them
+    # The answer with the rule applied is what is cached now.
+    assert milk.id not in [
+        row["id"] for row in suggest(api_client, q="milk", products=3)["products"]
+    ]
