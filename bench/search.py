@@ -341,12 +341,8 @@ def interleaved(
 ) -> list[dict[str, float]]:
     """The paths take turns on slices of the same jobs, so load from anything else on the
     machine (or a settling index) falls on each of them alike."""
-    runs: list[list[Run]] = [[] for _ in paths]
-    size = -(-len(jobs) // chunks)
-    for start in range(0, len(jobs), size):
-        for index, (work, connect) in enumerate(paths):
-            runs[index].append(measured(clients, jobs[start : start + size], work, connect, meter))
-    return [stats(*path_runs) for path_runs in runs]
+    named = {str(n): (work, connect, meter) for n, (work, connect) in enumerate(paths)}
+    return list(taking_turns(clients, jobs, named, chunks).values())
 
 
 PathSpec = tuple[Callable[[Any, Any], Any], Callable[[], Any] | None, CpuMeter]
@@ -355,8 +351,9 @@ PathSpec = tuple[Callable[[Any, Any], Any], Callable[[], Any] | None, CpuMeter]
 def taking_turns(
     clients: int, jobs: list[Any], paths: dict[str, PathSpec], chunks: int = 4
 ) -> dict[str, dict[str, float]]:
-    """`interleaved` for paths named and metered apart: (work, connect, meter) each, as when
-    they are served by different processes."""
+    """Each path in turn on each slice of the jobs, so load from anything else on the machine
+    (or a settling index) falls on each of them alike; each path is (work, connect, meter), its
+    own meter when it is served by a process of its own."""
     runs: dict[str, list[Run]] = {name: [] for name in paths}
     size = -(-len(jobs) // chunks)
     for start in range(0, len(jobs), size):
