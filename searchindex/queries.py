@@ -297,10 +297,16 @@ def price_ranges() -> list[dict[str, float]]:
 
 
 def all_words_count_body(
-    query: ProductSearchQuery, category_ids: list[int] | None, text: str
+    query: ProductSearchQuery,
+    category_ids: list[int] | None,
+    text: str,
+    hidden: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
-    """A count of the products, with the query's filters, that hold every word of `text`."""
+    """A count of the products, with the query's filters and without those `hidden` (by query
+    rules), that hold every word of `text`."""
     filters, must_not = search_filters(query, category_ids)
+    if hidden:
+        must_not = [*must_not, {"terms": {"id": sorted(hidden)}}]
     match = {"query": text, "fields": TEXT_FIELDS, "minimum_should_match": "100%"}
     # Or every title word with the last as a prefix: "choc" is unfinished, not misspelt.
     prefix = {"title.words": {"query": text, "operator": "and"}}

@@ -202,12 +202,14 @@ def _better_correction(
     query: ProductSearchQuery, category_ids: list[int] | None, corrected: str
 ) -> str | None:
     """`corrected` when, with the same filters, it finds clearly more products holding all of its
-    words than the query as typed (which must find fewer than FEW_HITS); else None.
+    words than the query as typed (which must find fewer than FEW_HITS); else None. Each count
+    leaves out the products that query rules hide for its own text, as its search would.
 
     Only reached when a word is unknown to the titles: the common path pays nothing for it."""
     searches: list[dict[str, Any]] = []
     for text in (query.q, corrected):
-        searches += [{}, all_words_count_body(query, category_ids, text)]
+        hidden = search_effects(q=text, store_id=query.store_id).hidden
+        searches += [{}, all_words_count_body(query, category_ids, text, hidden)]
     try:
         responses = (
             search_client()

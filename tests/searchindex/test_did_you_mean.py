@@ -92,3 +92,15 @@ def test_an_unfinished_last_word_is_not_corrected(api_client, catalog):
     body = search(api_client, q="choc")
     assert titles(body) == ["Chocolate Bar"]
     assert body["did_you_mean"] is None
+
+
+def test_no_correction_when_rules_hide_what_the_correction_would_add(api_client, catalog):
+    from merchandising.cache import rules_forget
+    from merchandising.models import QueryRule
+
+    QueryRule.objects.create(
+        name="no bars", query="chocolate bar", hide=catalog.ids("Chocolate Bar")
+    )
+    rules_forget()  # the test's transaction never commits: read the rules anew
+    body = search(api_client, q="choclate bar")
+    assert body["did_you_mean"] is None
