@@ -11,6 +11,21 @@ after a warm-up:
   order         a single-unit order of one product, a new Idempotency-Key each
   healthz       GET /healthz, no key: the floor of any request through the middleware
 
+and two floors, the I/O a request of the kind cannot do without, called directly (no WSGI, no
+middleware, no DRF, no validation or rendering):
+
+  search_io     the API key's look-up, the throttle's Redis script, the Elasticsearch request(s)
+                the API sent for that search of the mix (recorded in a pass first), the hits kept
+                for its query_id, the store's quantities when the search names a store
+  suggest_io    the key's look-up, the throttle's script, the cache read of a cached suggestion
+                (searchindex.cache.suggestions_lookup: one MGET of the version and the entry)
+  order_io      the key's look-up, the throttle's script, the order's SQL (bench/orders.py's
+                order-SQL floor, in one transaction), the confirmation's publish and the store
+                version bump after commit, as the order does them
+
+healthz + an _io kind is the least web CPU the kind costs on this stack (Django, DRF,
+elasticsearch-py, redis-py, psycopg, Celery) whatever the view does: printed beside the targets.
+
 It prints the CPU time of this process per request (time.process_time: this Python process
 only, not Elasticsearch, Postgres or Redis), then for each kind a cProfile (CPU time) of the same
 requests, top 25 by cumulative and by own time (skip with --no-profile).
@@ -24,6 +39,7 @@ the end, its Redis keys (BENCH_CPU_REDIS_URL) deleted at the end. BENCH_SMOKE=1:
 """
 
 import argparse
+import copy
 import cProfile
 import io
 import os
@@ -34,7 +50,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # noqa: E402 - needs the repo on sys.path
@@ -57,7 +73,18 @@ DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_CPU_REDIS_URL", "redis://127.0.0.1:6379/14")
 INDEX_PREFIX = index_prefix("bench-cpu-")
 CACHE_PREFIX = f"aisle-bench-cpu-{os.getpid()}"
-KINDS = ("search", "suggest_hit", "suggest_cold", "order", "healthz")
+KINDS = (
+    "search",
+    "suggest_hit",
+    "suggest_cold",
+    "order",
+    "healthz",
+    "search_io",
+    "suggest_io",
+    "order_io",
+)
+# Issue targets for web CPU per request, ms: the floors are printed against them.
+TARGETS = {"search": 2.5, "suggest_hit": 1.0, "order": 3.0}
 
 ENV = django_env(
     database_url=DATABASE_URL,
@@ -76,15 +103,25 @@ django.setup()
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django_redis import get_redis_connection  # noqa: E402
 
+from apikeys.models import ApiKey  # noqa: E402
 from apikeys.scopes import Scope  # noqa: E402
 from apikeys.services import api_key_create  # noqa: E402
+from bench.orders import ORDER_READ, ORDER_WRITES  # noqa: E402
 from catalog.models import Product  # noqa: E402
+from config.throttling import _increment_script  # noqa: E402
+from inventory.cache import store_inventory_version_bump  # noqa: E402
 from inventory.models import Store  # noqa: E402
-from searchindex.cache import catalog_version_bump  # noqa: E402
+from ordering.tasks import send_order_confirmation  # noqa: E402
+from searchevents.hits import hits_remember  # noqa: E402
+from searchindex import search as search_module  # noqa: E402
+from searchindex.cache import catalog_version_bump, suggestions_lookup  # noqa: E402
 from searchindex.client import ALIAS, admin_client  # noqa: E402
 from searchindex.documents import ProductDocument, products_for_indexing  # noqa: E402
 from searchindex.rebuild import index_create  # noqa: E402
+from searchindex.selectors import store_quantities  # noqa: E402
 
 
 def say(message: str) -> None:
@@ -167,9 +204,11 @@ def wsgi_call(
     return int(status[0].split(" ", 1)[0]), content
 
 
-def requests(application: Any, key: str, warm: dict[str, Callable[[], None]]) -> dict[str, Request]:
+def requests(
+    application: Any, key: str, warm: dict[str, Callable[[], None]], count: int
+) -> dict[str, Request]:
     """One function per kind: the i-th request of that kind, checked for its status; `warm`
-    gets what a kind needs run before it is measured."""
+    gets what a kind needs run before it is measured; `count` requests of each kind are made."""
     auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
     mix = search_mix(list(Store.objects.order_by("id").values_list("id", flat=True)))
     searches = [urlencode(params) for params in mix]
@@ -212,14 +251,95 @@ def requests(application: Any, key: str, warm: dict[str, Callable[[], None]]) ->
         for prefix in prefixes:  # every prefix cached (again, after a cold run's bumps)
             get("/api/search/suggest/", prefix)
 
-    warm["suggest_hit"] = suggest_warm
+    warm["suggest_hit"] = warm["suggest_io"] = suggest_warm
     return {
         "search": search,
         "suggest_hit": suggest_hit,
         "suggest_cold": suggest_cold,
         "order": place,
         "healthz": healthz,
+        "search_io": search_floor(search, mix[:count], key),
+        "suggest_io": suggest_floor(prefixes, key),
+        "order_io": order_floor(store_id, product_id, key),
     }
+
+
+def _auth_and_throttle(key: str, scope: str) -> None:
+    ApiKey.objects.get_from_key(key)
+    _increment_script(get_redis_connection("default"))(
+        keys=[f"bench-cpu-floor:{scope}:{key[:8]}"], args=[60_000, 1]
+    )
+
+
+def search_floor(search: Request, mix: list[dict[str, str]], key: str) -> Request:
+    """The search mix's I/O alone: what `search` sends Elasticsearch is recorded in one pass."""
+    sent: list[list[tuple[dict[str, Any], Any]]] = []
+    real = search_module.search_request
+
+    def recording(body: dict[str, Any], filter_path: Any) -> dict[str, Any]:
+        sent[-1].append((copy.deepcopy(body), filter_path))
+        return real(body, filter_path)
+
+    search_module.search_request = recording
+    try:
+        for i in range(len(mix)):
+            sent.append([])
+            search(i)
+    finally:
+        search_module.search_request = real
+
+    def search_io(i: int) -> None:
+        params = mix[i % len(mix)]
+        _auth_and_throttle(key, "search")
+        responses = [real(body, filter_path) for body, filter_path in sent[i % len(sent)]]
+        page = responses[0].get("hits", {}).get("hits", [])  # the first is the page's search
+        ids = [int(hit["_source"]["id"]) for hit in page]
+        store_id = int(params["store_id"]) if "store_id" in params else None
+        hits_remember(
+            search_id=uuid.uuid4().hex,
+            product_ids=ids,
+            first_position=1,
+            query=params.get("q", ""),
+            store_id=store_id,
+        )
+        if store_id is not None:
+            store_quantities(store_id=store_id, product_ids=ids)
+
+    return search_io
+
+
+def suggest_floor(prefixes: list[str], key: str) -> Request:
+    """A cached suggestion's I/O alone (run after the hits are warmed, so each read finds one)."""
+    typed = [parse_qs(prefix)["q"][0] for prefix in prefixes]
+
+    def suggest_io(i: int) -> None:
+        _auth_and_throttle(key, "suggest")
+        _, cached = suggestions_lookup(q=typed[i % len(typed)], store_id=None)
+        assert cached is not None, "the suggestion was not cached"
+
+    return suggest_io
+
+
+def order_floor(store_id: int, product_id: int, key: str) -> Request:
+    """A single-unit order's I/O alone: the order-SQL floor of bench-orders, then what the order
+    does after commit."""
+
+    def order_io(_i: int) -> None:
+        _auth_and_throttle(key, "orders")
+        with connection.cursor() as cursor:
+            cursor.execute(ORDER_READ, [store_id, [product_id]])
+            price = cursor.fetchone()[3]
+            with transaction.atomic():
+                cursor.execute(ORDER_WRITES[0], [store_id])
+                order_id = cursor.fetchone()[0]
+                cursor.execute(ORDER_WRITES[1], [order_id, product_id, price])
+                cursor.execute(ORDER_WRITES[2], [store_id, [product_id]])
+                row_id, left = cursor.fetchone()
+                cursor.execute(ORDER_WRITES[3], [left - 1, row_id])
+        send_order_confirmation.apply_async((order_id,), retry=False)
+        store_inventory_version_bump(store_id)
+
+    return order_io
 
 
 def _nothing() -> None:
@@ -255,6 +375,23 @@ def profile(request: Request, count: int, lines: int) -> str:
     return out.getvalue()
 
 
+def floors_report(measured: dict[str, float]) -> None:
+    """Each kind's least possible web CPU here (healthz + its I/O) beside its target."""
+    pairs = (("search", "search_io"), ("suggest_hit", "suggest_io"), ("order", "order_io"))
+    if "healthz" not in measured or not any(floor in measured for _, floor in pairs):
+        return
+    say("\nfloor on this stack (healthz + the kind's I/O, min of rounds), ms:")
+    for kind, io_kind in pairs:
+        if io_kind not in measured:
+            continue
+        floor = measured["healthz"] + measured[io_kind]
+        now = f", the API {measured[kind]:.2f}" if kind in measured else ""
+        say(
+            f"  {kind:<11} floor {floor:5.2f} (healthz {measured['healthz']:.2f} + I/O "
+            f"{measured[io_kind]:.2f}){now}; target {TARGETS[kind]:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=sized(300, 5), help="requests per kind")
@@ -276,11 +413,13 @@ def main() -> None:
             name=f"bench-cpu-{os.getpid()}", scopes=[Scope.SEARCH, Scope.ORDERS_WRITE]
         )
         warm: dict[str, Callable[[], None]] = {}
-        run = requests(get_wsgi_application(), key, warm)
+        run = requests(get_wsgi_application(), key, warm, args.n)
         for kind in kinds:  # warm-up: connections, caches, first imports
+            warm.get(kind, _nothing)()
             for i in range(min(args.n, 20)):
                 run[kind](i)
         bump = bump_cpu_ms(args.n)
+        measured: dict[str, float] = {}
         say(f"\nweb CPU per request, in-process, ms ({args.n} requests x {args.rounds} rounds):")
         for kind in kinds:
             warm.get(kind, _nothing)()
@@ -289,6 +428,8 @@ def main() -> None:
                 rounds = [value - bump for value in rounds]
             figures = " ".join(f"{value:6.2f}" for value in rounds)
             say(f"  {kind:<13} min {min(rounds):6.2f}  rounds {figures}")
+            measured[kind] = min(rounds)
+        floors_report(measured)
         if not args.no_profile:
             for kind in kinds:
                 warm.get(kind, _nothing)()

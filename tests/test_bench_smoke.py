@@ -86,7 +86,20 @@ BENCHES = {
         "BENCH_CPU_DATABASE_URL",
         tuple(
             rf"^  {kind} +min +[\d.]+  rounds( +[\d.]+)+$"
-            for kind in ("search", "suggest_hit", "suggest_cold", "order", "healthz")
+            for kind in (
+                "search",
+                "suggest_hit",
+                "suggest_cold",
+                "order",
+                "healthz",
+                "search_io",
+                "suggest_io",
+                "order_io",
+            )
+        )
+        + tuple(
+            rf"^  {kind} +floor +[\d.]+ \(healthz [\d.]+ \+ I/O [\d.]+\), the API [\d.]+; target"
+            for kind in ("search", "suggest_hit", "order")
         )
         + (r"=== cProfile: order, 5 requests ===", r"--- by tottime ---"),
         redis_vars=("BENCH_CPU_REDIS_URL",),
