@@ -19,9 +19,10 @@ middleware, no DRF, no validation or rendering):
                 for its query_id, the store's quantities when the search names a store
   suggest_io    the key's look-up, the throttle's script, the cache read of a cached suggestion
                 (searchindex.cache.suggestions_lookup: one MGET of the version and the entry)
-  order_io      the key's look-up, the throttle's script, the order's SQL (bench/orders.py's
-                order-SQL floor, in one transaction), the confirmation's publish and the store
-                version bump after commit, as the order does them
+  order_io      the key's look-up, the throttle's script, a keyed order's SQL (bench/orders.py's
+                order-SQL floor with the Idempotency-Key's check, claim and record, in one
+                transaction), the confirmation's publish and the store version bump after
+                commit, as the order does them
 
 healthz + an _io kind is the least web CPU the kind costs on this stack (Django, DRF,
 elasticsearch-py, redis-py, psycopg, Celery) whatever the view does: printed beside the targets.
@@ -41,6 +42,7 @@ the end, its Redis keys (BENCH_CPU_REDIS_URL) deleted at the end. BENCH_SMOKE=1:
 import argparse
 import copy
 import cProfile
+import importlib
 import io
 import os
 import pstats
@@ -275,6 +277,8 @@ def search_floor(search: Request, mix: list[dict[str, str]], key: str) -> Reques
     """The search mix's I/O alone: what `search` sends Elasticsearch is recorded in one pass."""
     sent: list[list[tuple[dict[str, Any], Any]]] = []
     real = search_module.search_request
+    # Suggest binds search_request by name when first imported: before the swap, not during it.
+    importlib.import_module("searchindex.suggest")
 
     def recording(body: dict[str, Any], filter_path: Any) -> dict[str, Any]:
         sent[-1].append((copy.deepcopy(body), filter_path))
@@ -320,22 +324,43 @@ def suggest_floor(prefixes: list[str], key: str) -> Request:
     return suggest_io
 
 
+# A keyed order's Idempotency-Key statements (ordering.idempotency): the check before the
+# transaction, the claim first inside it, the response recorded before the commit.
+KEY_CHECK = "SELECT 1 FROM ordering_idempotencyrecord WHERE caller = %s AND key = %s LIMIT 1"
+KEY_CLAIM = (
+    "INSERT INTO ordering_idempotencyrecord (caller, key, request_hash, response_body, created_at)"
+    " VALUES (%s, %s, %s, '', now()) RETURNING id"
+)
+KEY_RECORD = (
+    "UPDATE ordering_idempotencyrecord SET order_id = %s, response_status = 201,"
+    " response_body = %s WHERE id = %s"
+)
+
+
 def order_floor(store_id: int, product_id: int, key: str) -> Request:
-    """A single-unit order's I/O alone: the order-SQL floor of bench-orders, then what the order
-    does after commit."""
+    """A keyed single-unit order's I/O alone: its Idempotency-Key statements around the
+    order-SQL floor of bench-orders, then what the order does after commit."""
+    caller = f"key:{key[:8]}"
 
     def order_io(_i: int) -> None:
         _auth_and_throttle(key, "orders")
+        idempotency_key = uuid.uuid4().hex
         with connection.cursor() as cursor:
+            cursor.execute(KEY_CHECK, [caller, idempotency_key])
+            cursor.fetchone()
             cursor.execute(ORDER_READ, [store_id, [product_id]])
             price = cursor.fetchone()[3]
             with transaction.atomic():
+                cursor.execute(KEY_CLAIM, [caller, idempotency_key, "0" * 64])
+                claim_id = cursor.fetchone()[0]
                 cursor.execute(ORDER_WRITES[0], [store_id])
                 order_id = cursor.fetchone()[0]
                 cursor.execute(ORDER_WRITES[1], [order_id, product_id, price])
                 cursor.execute(ORDER_WRITES[2], [store_id, [product_id]])
                 row_id, left = cursor.fetchone()
                 cursor.execute(ORDER_WRITES[3], [left - 1, row_id])
+                body = f'{{"id": {order_id}, "store_id": {store_id}, "status": "CONFIRMED"}}'
+                cursor.execute(KEY_RECORD, [order_id, body, claim_id])
         send_order_confirmation.apply_async((order_id,), retry=False)
         store_inventory_version_bump(store_id)
 
