@@ -38,6 +38,9 @@ class Bench:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# bench/cpu_profile.py's kinds: each prints a line of figures.
+CPU_KINDS = "search suggest_hit suggest_cold order healthz search_io suggest_io order_io"
+
 BENCHES = {
     "orders": Bench(
         "orders.py",
@@ -84,19 +87,7 @@ BENCHES = {
     "cpu": Bench(
         "cpu_profile.py",
         "BENCH_CPU_DATABASE_URL",
-        tuple(
-            rf"^  {kind} +min +[\d.]+  rounds( +[\d.]+)+$"
-            for kind in (
-                "search",
-                "suggest_hit",
-                "suggest_cold",
-                "order",
-                "healthz",
-                "search_io",
-                "suggest_io",
-                "order_io",
-            )
-        )
+        tuple(rf"^  {kind} +min +[\d.]+  rounds( +[\d.]+)+$" for kind in CPU_KINDS.split())
         + tuple(
             rf"^  {kind} +floor +[\d.]+ \(healthz [\d.]+ \+ I/O [\d.]+\), the API [\d.]+; target"
             for kind in ("search", "suggest_hit", "order")
