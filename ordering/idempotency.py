@@ -15,6 +15,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router
 
+from config.retention import created_before_purge
 from ordering.exceptions import IdempotencyConflict
 from ordering.models import IdempotencyRecord, Order
 
@@ -119,18 +120,7 @@ def idempotency_record(
 
 
 def idempotency_records_purge(*, older_than: datetime, batch_size: int = 5000) -> int:
-    """Delete the idempotency records created before `older_than`; how many went.
-
-    In batches, each its own short transaction, so a large backlog never holds locks for long.
-    A key whose record is gone is new again: a request with it places a new order.
+    """Delete the idempotency records created before `older_than`, in short batches; how many
+    went. A key whose record is gone is new again: a request with it places a new order.
     """
-    purged = 0
-    while True:
-        ids = list(
-            IdempotencyRecord.objects.filter(created_at__lt=older_than)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return purged
-        purged += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
+    return created_before_purge(IdempotencyRecord, older_than=older_than, batch_size=batch_size)

@@ -106,6 +106,36 @@ def compose_cli() -> list[str] | None:
     return [standalone] if standalone else None
 
 
+def compose_cli_or_skip() -> list[str]:
+    """The compose client; skipped without one, except under `make test`, which installs it
+    (Debian's docker-compose) and sets AISLE_REQUIRE_COMPOSE_CLI, so there a missing client
+    fails the run instead of quietly skipping the check."""
+    cli = compose_cli()
+    if cli is None:
+        if os.environ.get("AISLE_REQUIRE_COMPOSE_CLI") == "1":
+            pytest.fail("no compose client: scripts/test_tools.sh should have installed one")
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+    return cli
+
+
+def compose_run(
+    cli: list[str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`<cli> -f docker-compose.yml <args>` from the repository; COMPOSE_* variables of the
+    caller's environment left out unless `env` is given."""
+    if env is None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
+    return subprocess.run(  # noqa: S603 - argv built from fixed parts
+        [*cli, "-f", str(COMPOSE_FILE), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -116,42 +146,12 @@ def free_port() -> int:
 
 
 def test_compose_file_is_valid_for_the_docker_compose_cli():
-    cli = compose_cli()
-    if cli is None:
-        # `make test` installs Debian's docker-compose first and sets this, so there a missing
-        # client fails the run instead of quietly skipping the check.
-        if os.environ.get("AISLE_REQUIRE_COMPOSE_CLI") == "1":
-            pytest.fail("no compose client: scripts/test_tools.sh should have installed one")
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
-    result = subprocess.run(  # noqa: S603 - argv built from fixed parts
-        [*cli, "-f", str(COMPOSE_FILE), "config", "-q"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = compose_run(compose_cli_or_skip(), "config", "-q")
     assert result.returncode == 0, result.stderr
 
 
 def test_cluster_overlay_is_valid_for_the_docker_compose_cli():
-    cli = compose_cli()
-    if cli is None:
-        if os.environ.get("AISLE_REQUIRE_COMPOSE_CLI") == "1":
-            pytest.fail("no compose client: scripts/test_tools.sh should have installed one")
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("COMPOSE_")}
-    result = subprocess.run(  # noqa: S603 - argv built from fixed parts
-        [*cli, "-f", str(COMPOSE_FILE), "-f", str(CLUSTER_OVERLAY), "config"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = compose_run(compose_cli_or_skip(), "-f", str(CLUSTER_OVERLAY), "config")
     assert result.returncode == 0, result.stderr
     merged = yaml.safe_load(result.stdout)["services"]
     nodes = ("elasticsearch", "elasticsearch-2", "elasticsearch-3")
@@ -195,15 +195,7 @@ def test_production_overlay_is_valid_for_docker_compose_v2():
         "REDIS_PASSWORD": "not-the-default-either",
         "TRUSTED_PROXIES": "172.16.0.0/12",
     }
-    result = subprocess.run(  # noqa: S603 - argv built from fixed parts
-        [*cli, "-f", str(COMPOSE_FILE), "-f", str(PRODUCTION_OVERLAY), "config", "-q"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = compose_run(cli, "-f", str(PRODUCTION_OVERLAY), "config", "-q", env=env)
     assert result.returncode == 0, result.stderr
 
 

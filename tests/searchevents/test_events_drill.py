@@ -2,25 +2,15 @@
 while events and attributed orders flow; afterwards every accepted event and every attributed
 conversion is in the data stream once."""
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.test_drills import REPO
+from tests.searchevents.smoke_runs import smoke_run
 
 pytestmark = pytest.mark.slow
 
 
 def test_events_and_conversions_survive_a_killed_web_process_and_an_elasticsearch_outage():
-    run = subprocess.run(
-        [sys.executable, "bench/events_drill.py", "--smoke"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = smoke_run("events_drill.py")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     [line] = [line for line in run.stdout.splitlines() if line.startswith("DRILL events:")]
     assert "missing_events=0" in line
