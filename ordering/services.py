@@ -12,6 +12,7 @@ from rest_framework import status
 
 from catalog.models import Product
 from config.broker import publish_on_commit
+from config.celery import app
 from config.errors import InvalidParameters
 from inventory.exceptions import StoreNotFound
 from inventory.selectors import store_check_exists
@@ -29,6 +30,9 @@ from ordering.selectors import PRODUCT_FIELDS, order_references
 from ordering.serializers import OrderOutputSerializer
 from searchevents.publishing import ship_soon
 from searchevents.query_ids import TokenError, query_id_verify
+
+# Named, not imported: ordering.tasks imports this module to send what it names.
+CONFIRMATION_TASK = "ordering.tasks.send_order_confirmation"
 
 logger = logging.getLogger(__name__)
 
@@ -248,11 +252,9 @@ def _order_place_locked(
     if claim is not None:
         idempotency_record(claim, order=order, response=likely or placement_response(placement))
     if order.status == Order.Status.CONFIRMED:
-        from ordering.tasks import send_order_confirmation  # tasks import this module
-
         # If the broker is down the order stays unsent and `send_pending_order_confirmations`
         # picks it up.
-        publish_on_commit(send_order_confirmation, order.pk)
+        publish_on_commit(app.signature(CONFIRMATION_TASK), order.pk)
         if attributions:
             # If it never runs, the searchevents sweep finds the order by its pending flag.
             ship_soon()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ordering import services
 from ordering.models import Order
+from ordering.services import CONFIRMATION_TASK
 from ordering.tasks import send_order_confirmation, send_pending_order_confirmations
 from tests.factories import InventoryFactory, OrderFactory
 
@@ -176,3 +177,9 @@ def test_an_unreachable_broker_still_answers_201_and_the_sweep_confirms_later(
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     assert send_pending_order_confirmations.apply().get() == 1
     assert Order.objects.get(pk=order.pk).confirmation_sent_at is not None
+
+
+def test_orders_publish_the_confirmation_task_by_its_registered_name():
+    # ordering.services names the task instead of importing it (tasks imports services).
+    assert send_order_confirmation.name == CONFIRMATION_TASK
+    assert CONFIRMATION_TASK in send_order_confirmation.app.tasks
