@@ -17,5 +17,8 @@ Imports point one way: a module imports only from the layers above it in this li
    views
 7. apps (wires the signals), urls, management commands
 
-Other apps never import this package: it listens to their signals, wired in apps.py.
+The catalogue, stock and order apps never import this package: it listens to their signals,
+wired in apps.py. Two apps built on search do: the console (the index's operator pages) and
+searchevents (it ships events through `client` into the `analytics` stream; the search views here
+issue query_ids through it). tests/test_boundaries.py holds who may import what.
 """
