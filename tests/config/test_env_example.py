@@ -13,6 +13,8 @@ SETTINGS = {
     "settings": ROOT / "config" / "settings.py",
     "settings_test": ROOT / "config" / "settings_test.py",
 }
+# The application's packages (not tests/, bench/, scripts/ or docker/).
+APP_PACKAGES = sorted(p.parent for p in ROOT.glob("*/apps.py")) + [ROOT / "config"]
 COMPOSE_FILES = [ROOT / "docker-compose.yml", ROOT / "docker" / "compose.production.yml"]
 READERS = {"env_str", "env_bool", "env_int", "env_list"}
 # What each reader returns when the variable is unset and no default is given.
@@ -20,6 +22,7 @@ IMPLICIT_DEFAULTS = {"env_str": "", "env_bool": False, "env_list": ""}
 SECTIONS = {
     "# === Read by config/settings.py ===": "settings",
     "# === Read by config/settings_test.py (the test suite only) ===": "settings_test",
+    "# === Read by the application's code outside the settings ===": "code",
     "# === Read by Docker Compose only (docker-compose.yml, docker/compose.production.yml) ===": (
         "compose"
     ),
@@ -109,6 +112,35 @@ def compose_reads() -> dict[str, str]:
             else:
                 reads.setdefault(name, "")
     return reads
+
+
+def code_reads(packages: list[Path]) -> dict[str, str]:
+    """Literal-name `os.environ.get("NAME", "default")` / `os.getenv` calls: NAME -> default."""
+    reads: dict[str, str] = {}
+    pattern = r"os\.(?:environ\.get|getenv)\(\s*\"([A-Z][A-Z0-9_]*)\"(?:\s*,\s*\"([^\"]*)\")?"
+    for package in packages:
+        for path in package.rglob("*.py"):
+            for name, default in re.findall(pattern, path.read_text(encoding="utf-8")):
+                reads[name] = default
+    return reads
+
+
+def test_variables_the_code_reads_outside_the_settings_are_listed_with_their_default():
+    reads = code_reads(APP_PACKAGES)
+    listed = env_example()["code"]
+
+    assert reads, "found no reads at all"
+    assert set(reads) == set(listed)
+    for name, default in reads.items():
+        assert listed[name][0] == default, f"{name}: not the default {default!r}"
+
+
+def test_the_code_reader_finds_names_and_defaults(tmp_path):
+    (tmp_path / "m.py").write_text(
+        'A = os.environ.get("A_DIR", "/x")\nB = os.getenv("B_FLAG")\nC = os.environ.get(name)\n'
+    )
+
+    assert code_reads([tmp_path]) == {"A_DIR": "/x", "B_FLAG": ""}
 
 
 @pytest.mark.parametrize("module", list(SETTINGS))
