@@ -10,12 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apikeys.authentication import ApiKeyAuthentication
-from apikeys.permissions import request_key
+from apikeys.permissions import ApiKeyPolicy, request_key
 from apikeys.scopes import Scope
 from config.errors import NotFound
 from config.pagination import page_size_pagination
 from config.schema import error_responses
 from merchandising.models import QueryRule
+from merchandising.permissions import RulePermission
 from merchandising.selectors import rule_get, rule_list, rule_warnings
 from merchandising.serializers import (
     RuleInputSerializer,
@@ -48,6 +49,8 @@ class RuleView(APIView):
     required_scope = Scope.SEARCH_ADMIN
     # A staff member signed in to the console may call this too; DRF checks its CSRF token.
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
+    # The key's scope first; then, for a session, the admin's permission for the method.
+    permission_classes = [ApiKeyPolicy, RulePermission]
 
 
 class RuleListView(RuleView):

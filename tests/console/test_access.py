@@ -9,7 +9,21 @@ from searchindex.models import Synonym
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/console/", "/console/rules/", "/console/synonyms/", "/console/analytics/"]
+PAGES = [
+    "/console/",
+    "/console/rules/",
+    "/console/synonyms/",
+    "/console/analytics/",
+    "/console/inspect/",
+]
+
+
+def test_every_console_page_is_checked():
+    from django.urls import reverse
+
+    from console.urls import urlpatterns
+
+    assert {reverse(f"console:{p.name}") for p in urlpatterns} == set(PAGES)
 
 
 @pytest.fixture

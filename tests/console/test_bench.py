@@ -29,3 +29,9 @@ def test_console_bench_smoke_mode_prints_every_window():
     for window in ["24h", "7d", "30d"]:
         assert f"\n  {window} " in result.stdout
     assert "target page p50 < 500 ms on every window" in result.stdout
+    # The engagement part of the page has data: clicks, and queries with clicks.
+    [line] = [x for x in result.stdout.splitlines() if "engagement on the 30d page" in x]
+    clicks = int(line.split(": ")[1].split(" clicks")[0].replace(",", ""))
+    assert clicks > 0, line
+    assert " 0 of its top queries" not in line
+    print(result.stdout)  # the smoke's figures, for `pytest -s`

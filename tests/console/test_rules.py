@@ -7,8 +7,10 @@ from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from merchandising.models import QueryRule
 from tests.console.conftest import wait
 from tests.console.test_pages import _hits, _results_status
+from tests.merchandising.conftest import staff_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -204,3 +206,36 @@ def test_a_refused_rule_form_names_the_field_and_stores_nothing(
     wait(browser, lambda b: "Not saved" in b.find_element(By.ID, "status").text)
     assert "consequence" in browser.find_element(By.ID, "status").text
     assert _staff_api(staff_user).get(RULES).json()["count"] == 0
+
+
+def test_the_rules_page_follows_next_past_the_first_200_rules(
+    browser, live_server, staff_user, sign_in
+):
+    QueryRule.objects.bulk_create(
+        QueryRule(name=f"Rule {n}", query=f"q{n}", hide=[n + 1]) for n in range(205)
+    )
+    last = QueryRule.objects.latest("id")
+    sign_in(staff_user)
+    browser.get(live_server.url + "/console/rules/")
+    wait(browser, lambda b: b.find_elements(By.ID, f"rule-{last.id}"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#rules-table tbody tr")) == 205
+
+
+def test_a_merchandiser_without_the_permissions_is_told_and_nothing_changes(
+    browser, live_server, sign_in, console_catalog, django_user_model
+):
+    reader = staff_with(django_user_model, "view_queryrule", username="reader")
+    rule = QueryRule.objects.create(name="Hide bread", query="bread", hide=[1])
+    sign_in(reader)
+    browser.get(live_server.url + "/console/rules/")
+    row = wait(browser, lambda b: b.find_element(By.ID, f"rule-{rule.id}"))
+    row.find_element(By.XPATH, ".//button[starts-with(., 'Disable')]").click()
+    wait(browser, lambda b: "Not changed" in b.find_element(By.ID, "status").text)
+    assert "`merchandising.change_queryrule`" in browser.find_element(By.ID, "status").text
+
+    browser.get(live_server.url + "/console/?q=milk")
+    _results_status(browser)
+    _hits(browser)[0].find_element(By.CSS_SELECTOR, "button.pin").click()
+    wait(browser, lambda b: "Not saved" in b.find_element(By.ID, "status").text)
+    assert "`merchandising.add_queryrule`" in browser.find_element(By.ID, "status").text
+    assert list(QueryRule.objects.values_list("id", "enabled")) == [(rule.id, True)]

@@ -25,6 +25,18 @@ def search_key(db) -> str:
     return api_key_create(name="storefront", scopes=["search"], store_ids=None)[1]
 
 
+def staff_with(users, *codenames: str, username: str = "merch"):
+    """A staff user holding exactly these merchandising permissions (e.g. `add_queryrule`)."""
+    from django.contrib.auth.models import Permission
+
+    user = users.objects.create_user(username, password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="merchandising", codename__in=codenames)
+    )
+    assert user.user_permissions.count() == len(codenames)
+    return user
+
+
 @pytest.fixture
 def keys_required(settings) -> None:
     settings.API_KEYS_REQUIRED = True

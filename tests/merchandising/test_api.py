@@ -5,6 +5,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 
 from merchandising.models import QueryRule
 from tests.apikeys.helpers import assert_error
+from tests.merchandising.conftest import staff_with
 
 URL = "/api/search/rules/"
 
@@ -201,7 +202,7 @@ def test_no_key_in_production_is_401(api_client, keys_required, shelf):
 def test_staff_session_may_manage_rules_and_is_logged_by_name(
     api_client, keys_required, shelf, django_user_model
 ):
-    staff = django_user_model.objects.create_user("merch", password="pw", is_staff=True)
+    staff = staff_with(django_user_model, "add_queryrule")
     api_client.force_login(staff)
     created = api_client.post(URL, rule_body(shelf), format="json")
     assert created.status_code == 201, created.content
@@ -235,3 +236,78 @@ def test_admin_key_in_production_may_manage_rules_and_search(
     api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {admin_key}")
     assert api_client.post(URL, rule_body(shelf), format="json").status_code == 201
     assert api_client.get(URL).json()["count"] == 1
+
+
+def test_staff_session_without_the_permissions_may_not_read_or_write_rules(
+    api_client, keys_required, shelf, django_user_model
+):
+    api_client.force_login(staff_with(django_user_model))
+    rule = QueryRule.objects.create(name="r", query="milk", hide=[shelf["bread"].id])
+    detail = f"{URL}{rule.id}/"
+    for response, perm in (
+        (api_client.get(URL), "view_queryrule"),
+        (api_client.get(detail), "view_queryrule"),
+        (api_client.post(URL, rule_body(shelf), format="json"), "add_queryrule"),
+        (api_client.put(detail, rule_body(shelf), format="json"), "change_queryrule"),
+        (api_client.patch(detail, {"priority": 1}, format="json"), "change_queryrule"),
+        (api_client.delete(detail), "delete_queryrule"),
+    ):
+        error = assert_error(response, 403, "permission_denied")
+        assert f"`merchandising.{perm}`" in error["message"]
+    assert list(QueryRule.objects.values_list("name", "query", "priority")) == [("r", "milk", 0)]
+    assert LogEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "perms",
+    [
+        ["view_queryrule"],
+        ["view_queryrule", "change_queryrule", "delete_queryrule"],
+        ["add_queryrule", "delete_queryrule"],
+    ],
+)
+def test_staff_session_writes_need_their_own_permission(
+    api_client, keys_required, shelf, django_user_model, perms
+):
+    api_client.force_login(staff_with(django_user_model, *perms))
+    rule = QueryRule.objects.create(name="r", query="milk", hide=[shelf["bread"].id])
+    detail = f"{URL}{rule.id}/"
+    assert api_client.get(URL).json()["count"] == 1  # every one of these may read
+    assert api_client.get(detail).status_code == 200
+
+    created = api_client.post(URL, rule_body(shelf), format="json")
+    assert created.status_code == (201 if "add_queryrule" in perms else 403), created.content
+    replaced = api_client.put(detail, rule_body(shelf, name="Replaced"), format="json")
+    patched = api_client.patch(detail, {"priority": 3}, format="json")
+    for response in (replaced, patched):
+        assert response.status_code == (200 if "change_queryrule" in perms else 403)
+    rule.refresh_from_db()
+    if "change_queryrule" in perms:
+        assert (rule.name, rule.priority) == ("Replaced", 3)
+    else:
+        assert (rule.name, rule.priority) == ("r", 0)
+    deleted = api_client.delete(detail)
+    assert deleted.status_code == (204 if "delete_queryrule" in perms else 403)
+    assert QueryRule.objects.filter(pk=rule.pk).exists() is ("delete_queryrule" not in perms)
+
+
+def test_a_staff_superuser_has_every_permission(
+    api_client, keys_required, shelf, django_user_model
+):
+    boss = django_user_model.objects.create_user(
+        "boss", password="pw", is_staff=True, is_superuser=True
+    )
+    api_client.force_login(boss)
+    rule = api_client.post(URL, rule_body(shelf), format="json").json()
+    assert (
+        api_client.patch(f"{URL}{rule['id']}/", {"priority": 2}, format="json").status_code == 200
+    )
+    assert api_client.delete(f"{URL}{rule['id']}/").status_code == 204
+
+
+def test_an_admin_key_needs_no_model_permission_even_beside_a_session(
+    api_client, admin_key, keys_required, shelf, django_user_model
+):
+    api_client.force_login(staff_with(django_user_model))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {admin_key}")
+    assert api_client.post(URL, rule_body(shelf), format="json").status_code == 201

@@ -37,16 +37,34 @@
     });
   }
 
+  // Every rule, a page of 200 at a time along the API's `next` links. Only their path is
+  // fetched: behind a proxy the absolute link may name another scheme or host than the page's.
+  async function allRules() {
+    const rules = [];
+    let path = "/api/search/rules/?page_size=200";
+    while (path) {
+      const page = await api(path);
+      rules.push(...page.results);
+      const next = page.next ? new URL(page.next, window.location.href) : null;
+      path = next ? next.pathname + next.search : null;
+    }
+    return rules;
+  }
+
+  let loads = 0; // a later load's list wins over an earlier one still on its way
+
   async function load() {
-    let page;
+    const mine = ++loads;
+    let rules;
     try {
-      page = await api("/api/search/rules/?page_size=200");
+      rules = await allRules();
     } catch (error) {
-      status.textContent = "Could not load rules: " + errorText(error);
+      if (mine === loads) status.textContent = "Could not load rules: " + errorText(error);
       return;
     }
+    if (mine !== loads) return;
     body.replaceChildren();
-    for (const rule of page.results) {
+    for (const rule of rules) {
       const window_ = (rule.starts_at ? "from " + new Date(rule.starts_at).toLocaleString() : "")
         + (rule.ends_at ? " until " + new Date(rule.ends_at).toLocaleString() : "") || "always";
       let confirmDelete = false;
@@ -87,7 +105,7 @@
           el("button", { type: "button", "aria-label": "Edit rule " + rule.id, onclick: () => edit(rule) }, "Edit"),
           del)));
     }
-    if (!page.results.length) body.append(el("tr", {}, el("td", { colspan: 8, text: "No rules yet." })));
+    if (!rules.length) body.append(el("tr", {}, el("td", { colspan: 8, text: "No rules yet." })));
   }
 
   function edit(rule) {
