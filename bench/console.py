@@ -341,7 +341,7 @@ def main() -> None:
     say(
         f"analytics page on {args.events:,} events in daily backing indices, {args.samples}"
         " samples per window (cold: request cache cleared; live: new events in the write index"
-        " just before; agg: the page's one Elasticsearch request, cold, from this process):"
+        " just before; agg: the page's Elasticsearch requests, cold, from this process):"
     )
     print(
         f"  {'window':<7}{'cold p50':>10}{'cold p95':>10}{'live p50':>10}{'live p95':>10}"

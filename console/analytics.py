@@ -1,4 +1,4 @@
-"""The analytics page's figures: one aggregation request over the search events data stream."""
+"""The analytics page's figures: two aggregation requests over the search events data stream."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from searchindex.analytics_report import engagement_aggs
+from searchindex.analytics_report import aggregated, engagement_aggs
 
 TOP = 10
-# Queries whose clicks and conversions are looked at: the most searched, a bounded number.
-EVENT_CANDIDATES = 500
 # Below this many distinct searches `cardinality` counts exactly (Elasticsearch's maximum).
 EXACT_BELOW = 40_000
 # What shoppers do after a search (searchevents): these events carry the search's `query`, its
@@ -150,84 +148,30 @@ def _engagement(query: str, searches: int, events: dict[str, Any]) -> Engagement
 def analytics_report(
     *, client: Elasticsearch, stream: str, window: Window, now: datetime | None = None
 ) -> AnalyticsReport:
-    """Every figure of the page from one `size=0` search: histograms, terms and filters."""
+    """Every figure of the page: histograms, terms and filters in one `size=0` search, then the
+    clicks and conversions of its top queries in a second.
+
+    Two requests because engagement is wanted for the top queries alone: asked for every
+    candidate query in the first request, its exact distinct counts (a `cardinality` per query
+    and event type) made each shard's answer megabytes, too big for the request cache, and the
+    page several times slower once events carry clicks.
+    """
     now = now or datetime.now(UTC)
     # The window starts on a bucket boundary, so its first bar is a whole one, and the request
     # stays the same until the next boundary: Elasticsearch's shard request cache then answers
     # repeats from every backing index that has not changed (all but the write index).
-    since = _bucket_starts(window, now)[0]
-    searches = {"term": {"endpoint": "search"}}
-    zero = {"term": {"zero_results": True}}
-    aggs: dict[str, Any] = {
-        "searches": {
-            "filter": searches,
-            "aggs": {
-                "zero": {"filter": zero},
-                "over_time": {
-                    "date_histogram": {
-                        "field": "@timestamp",
-                        "fixed_interval": f"{int(window.bucket.total_seconds())}s",
-                        "min_doc_count": 1,
-                    },
-                    "aggs": {"zero": {"filter": zero}},
-                },
-                "texts": {
-                    "filter": {"bool": {"must_not": [{"term": {"query": ""}}]}},
-                    "aggs": {
-                        "top": {
-                            "terms": {"field": "query", "size": TOP},
-                            "aggs": {"zero": {"filter": zero}},
-                        },
-                        "zero_only": {
-                            "filter": zero,
-                            "aggs": {"top": {"terms": {"field": "query", "size": TOP}}},
-                        },
-                    },
-                },
-            },
-        },
-    }
-    aggs["with_results"] = {
-        "filter": {
-            "bool": {
-                "filter": [searches, {"range": {"results": {"gt": 0}}}],
-                "must_not": [{"term": {"query": ""}}],
-            }
-        },
-        "aggs": {"by_query": {"terms": {"field": "query", "size": TOP}}},
-    }
-    aggs["events"] = {
-        "filter": {
-            "bool": {
-                "filter": [
-                    {"terms": {"event_type": list(ENGAGEMENT_TYPES)}},
-                    {"term": {"search_kind": "search"}},
-                ]
-            }
-        },
-        "aggs": {
-            **engagement_aggs(ENGAGEMENT_TYPES),
-            "by_query": {
-                "terms": {"field": "query", "size": EVENT_CANDIDATES},
-                "aggs": engagement_aggs(ENGAGEMENT_TYPES),
-            },
-        },
-    }
+    since = {"range": {"@timestamp": {"gte": _bucket_starts(window, now)[0].isoformat()}}}
     try:
-        response = client.search(
-            index=stream,
-            size=0,
-            track_total_hits=False,
-            query={"bool": {"filter": [{"range": {"@timestamp": {"gte": since.isoformat()}}}]}},
-            aggs=aggs,
-            request_cache=True,
-        )
+        response = aggregated(client, stream, [since], _page_aggs(window))
     except NotFoundError:  # nothing recorded yet: the data stream does not exist
         return analytics_empty(window, now)
     aggregations = response["aggregations"]
     result = aggregations["searches"]
     events = aggregations["events"]
-    events_by_query = {b["key"]: b for b in events["by_query"]["buckets"]}
+    with_results = [
+        (b["key"], b["doc_count"]) for b in aggregations["with_results"]["by_query"]["buckets"]
+    ]
+    engaged, took = _top_query_events(client, stream, since, [query for query, _ in with_results])
     found = {
         int(b["key"]): (b["doc_count"], b["zero"]["doc_count"])
         for b in result["over_time"]["buckets"]
@@ -247,10 +191,85 @@ def analytics_report(
             for b in texts["zero_only"]["top"]["buckets"]
         ],
         engagement=[
-            _engagement(b["key"], b["doc_count"], events_by_query.get(b["key"], {}))
-            for b in aggregations["with_results"]["by_query"]["buckets"]
+            _engagement(query, searches, engaged.get(query, {})) for query, searches in with_results
         ],
         clicks=events["click"]["doc_count"],
         average_click_position=events["click"]["position"]["value"],
-        took_ms=response["took"],
+        took_ms=response["took"] + took,
     )
+
+
+_SEARCHES: dict[str, Any] = {"term": {"endpoint": "search"}}
+_ZERO: dict[str, Any] = {"term": {"zero_results": True}}
+# Clicks and conversions after a search (a suggest is not a search for these figures).
+_ENGAGEMENT_EVENTS: list[dict[str, Any]] = [
+    {"terms": {"event_type": list(ENGAGEMENT_TYPES)}},
+    {"term": {"search_kind": "search"}},
+]
+
+
+def _page_aggs(window: Window) -> dict[str, Any]:
+    return {
+        "searches": {
+            "filter": _SEARCHES,
+            "aggs": {
+                "zero": {"filter": _ZERO},
+                "over_time": {
+                    "date_histogram": {
+                        "field": "@timestamp",
+                        "fixed_interval": f"{int(window.bucket.total_seconds())}s",
+                        "min_doc_count": 1,
+                    },
+                    "aggs": {"zero": {"filter": _ZERO}},
+                },
+                "texts": {
+                    "filter": {"bool": {"must_not": [{"term": {"query": ""}}]}},
+                    "aggs": {
+                        "top": {
+                            "terms": {"field": "query", "size": TOP},
+                            "aggs": {"zero": {"filter": _ZERO}},
+                        },
+                        "zero_only": {
+                            "filter": _ZERO,
+                            "aggs": {"top": {"terms": {"field": "query", "size": TOP}}},
+                        },
+                    },
+                },
+            },
+        },
+        "with_results": {
+            "filter": {
+                "bool": {
+                    "filter": [_SEARCHES, {"range": {"results": {"gt": 0}}}],
+                    "must_not": [{"term": {"query": ""}}],
+                }
+            },
+            "aggs": {"by_query": {"terms": {"field": "query", "size": TOP}}},
+        },
+        # Overall: how many clicks, and where they landed.
+        "events": {
+            "filter": {"bool": {"filter": _ENGAGEMENT_EVENTS}},
+            "aggs": engagement_aggs(ENGAGEMENT_TYPES),
+        },
+    }
+
+
+def _top_query_events(
+    client: Elasticsearch, stream: str, since: dict[str, Any], queries: list[str]
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Per query of `queries`, its engagement aggregations; and the request's `took`."""
+    if not queries:
+        return {}, 0
+    aggs = {
+        "by_query": {
+            "terms": {"field": "query", "size": len(queries)},
+            "aggs": engagement_aggs(ENGAGEMENT_TYPES),
+        }
+    }
+    where = [since, *_ENGAGEMENT_EVENTS, {"terms": {"query": queries}}]
+    try:
+        response = aggregated(client, stream, where, aggs)
+    except NotFoundError:  # the stream went away between the two requests
+        return {}, 0
+    buckets = response["aggregations"]["by_query"]["buckets"]
+    return {b["key"]: b for b in buckets}, response["took"]

@@ -125,7 +125,8 @@ def _engagement(searches: int, events: dict[str, Any]) -> Engagement:
 def search_report(
     *, client: Elasticsearch, stream: str, since: timedelta, store_id: int | None = None
 ) -> SearchReport:
-    """One request to the data stream: every figure is an aggregation."""
+    """Two requests to the data stream, every figure an aggregation: the report's figures, then
+    the clicks and conversions of its most searched queries (`_query_events`)."""
     window: list[dict[str, Any]] = [
         {"range": {"@timestamp": {"gte": f"now-{int(since.total_seconds())}s"}}}
     ]
@@ -175,24 +176,12 @@ def search_report(
             "filter": _SEARCHES_WITH_RESULTS,
             "aggs": {"by_query": {"terms": {"field": "query", "size": EVENT_CANDIDATES}}},
         },
-        "events": {
-            "filter": _SEARCH_EVENTS,
-            "aggs": {
-                **engagement_aggs(),
-                "by_query": {
-                    "terms": {"field": "query", "size": EVENT_CANDIDATES},
-                    "aggs": engagement_aggs(),
-                },
-            },
-        },
+        "events": {"filter": _SEARCH_EVENTS, "aggs": engagement_aggs()},
     }
     try:
-        response = client.search(
-            index=stream, size=0, query={"bool": {"filter": window}}, aggs=aggs
-        )
+        result = aggregated(client, stream, window, aggs)["aggregations"]
     except NotFoundError:  # nothing recorded yet: no data stream
         return SearchReport(0, 0, 0, [], [], [], {})
-    result = response["aggregations"]
     endpoints = {b["key"]: b["doc_count"] for b in result["endpoints"]["buckets"]}
     texts = result["texts"]
     first_page_only = [
@@ -204,11 +193,7 @@ def search_report(
     ][:TOP]
     searched = {b["key"]: b["doc_count"] for b in result["with_results"]["by_query"]["buckets"]}
     events = result["events"]
-    events_by_query = {b["key"]: b for b in events["by_query"]["buckets"]}
-    by_query = [
-        (query, _engagement(count, events_by_query.get(query, {})))
-        for query, count in searched.items()
-    ]
+    clicks, top_events = _query_events(client, stream, window, list(searched))
     return SearchReport(
         searches=endpoints.get("search", 0),
         suggests=endpoints.get("suggest", 0),
@@ -225,11 +210,72 @@ def search_report(
             for b in result["took"]["buckets"]
         },
         engagement=_engagement(result["with_results"]["doc_count"], events),
-        engagement_by_query=by_query[:TOP],
+        engagement_by_query=[
+            (query, _engagement(count, top_events.get(query, {})))
+            for query, count in list(searched.items())[:TOP]
+        ],
         never_clicked_queries=[
-            (query, figures.searches) for query, figures in by_query if figures.clicked == 0
+            (query, count) for query, count in searched.items() if not clicks.get(query)
         ][:TOP],
     )
+
+
+def _query_events(
+    client: Elasticsearch, stream: str, window: list[dict[str, Any]], queries: list[str]
+) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
+    """For `queries` (the most searched first): each one's click count, and the engagement
+    aggregations of the first TOP of them.
+
+    Exact distinct counts (a `cardinality` per query and event type) are asked for the TOP
+    queries alone: asked for every candidate, each shard's answer grew past Elasticsearch's
+    request circuit breaker on a month of events. Whether a query was ever clicked needs only
+    a count.
+    """
+    if not queries:
+        return {}, {}
+    top = queries[:TOP]
+    aggs = {
+        "clicks": {
+            "terms": {"field": "query", "size": len(queries)},
+            "aggs": {"click": {"filter": {"term": {"event_type": "click"}}}},
+        },
+        "top": {
+            "filter": {"terms": {"query": top}},
+            "aggs": {
+                "by_query": {
+                    "terms": {"field": "query", "size": len(top)},
+                    "aggs": engagement_aggs(),
+                }
+            },
+        },
+    }
+    where = [*window, _SEARCH_EVENTS, {"terms": {"query": queries}}]
+    try:
+        result = aggregated(client, stream, where, aggs)["aggregations"]
+    except NotFoundError:  # the stream went away between the two requests
+        return {}, {}
+    clicks = {b["key"]: b["click"]["doc_count"] for b in result["clicks"]["buckets"]}
+    return clicks, {b["key"]: b for b in result["top"]["by_query"]["buckets"]}
+
+
+def aggregated(
+    client: Elasticsearch, stream: str, filters: list[dict[str, Any]], aggs: dict[str, Any]
+) -> dict[str, Any]:
+    """One `size=0` search of `stream` under `filters`: its body (`aggregations`, `took`).
+
+    No partial answers: a backing index that failed (a tripped circuit breaker, a missing
+    shard) raises instead of leaving its events out of the figures without a word.
+    """
+    response = client.search(
+        index=stream,
+        size=0,
+        track_total_hits=False,
+        query={"bool": {"filter": filters}},
+        aggs=aggs,
+        request_cache=True,
+        allow_partial_search_results=False,
+    )
+    return response.body
 
 
 def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> list[str]:
