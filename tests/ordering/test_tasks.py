@@ -1,6 +1,9 @@
 """The confirmation task: sent after commit only for confirmed orders, once, retried on failure."""
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +16,7 @@ from ordering.models import Order
 from ordering.services import CONFIRMATION_TASK
 from ordering.tasks import send_order_confirmation, send_pending_order_confirmations
 from tests.factories import InventoryFactory, OrderFactory
+from tests.test_drills import REPO
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +187,24 @@ def test_orders_publish_the_confirmation_task_by_its_registered_name():
     # ordering.services names the task instead of importing it (tasks imports services).
     assert send_order_confirmation.name == CONFIRMATION_TASK
     assert CONFIRMATION_TASK in send_order_confirmation.app.tasks
+
+
+def test_every_django_process_knows_the_confirmation_task_it_publishes_by_name():
+    # A fresh process (as gunicorn's): nothing has imported ordering.tasks. Unknown there, the
+    # publish would fall back to send_task, which an eager Celery does not run.
+    code = (
+        "import django; django.setup()\n"
+        "from config.celery import app\n"
+        "from ordering.services import CONFIRMATION_TASK\n"
+        "assert CONFIRMATION_TASK in app.tasks, sorted(app.tasks)\n"
+    )
+    run = subprocess.run(  # noqa: S603 - our own interpreter, fixed code
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
