@@ -54,6 +54,24 @@ def test_anonymous_and_non_staff_are_refused(browser, live_server, plain_user, s
         assert not browser.find_elements(By.ID, "main")
 
 
+def test_a_price_facet_selects_exactly_the_products_it_counted(
+    browser, live_server, staff_user, sign_in, console_catalog
+):
+    # The milks cost 40.00 to 65.00; "under 50" counts 40.00-49.99, not the milk at 50.00.
+    sign_in(staff_user)
+    browser.get(live_server.url + "/console/?q=milk")
+    wait(browser, lambda b: _results_status(b) == "26 results.")
+    under = next(
+        b for b in browser.find_elements(By.CSS_SELECTOR, "button.facet") if "under" in b.text
+    )
+    assert under.text.split()[-1] == "10"
+    under.click()
+    wait(browser, lambda b: b.find_element(By.ID, "status").text == "10 results.")
+    prices = {float(h.find_element(By.CSS_SELECTOR, ".price").text) for h in _hits(browser)}
+    assert max(prices) < 50
+    assert "max_price=49.99" in browser.current_url
+
+
 def test_search_suggest_facet_why_and_paging_by_keyboard(
     browser, live_server, staff_user, sign_in, console_catalog, axe, screenshot
 ):

@@ -210,6 +210,13 @@
     for (const part of parts) summary.append(part, " ");
   }
 
+  // A range's `to` is exclusive and `max_price` inclusive; prices are in whole cents, so the
+  // filter stops one cent below `to` and selects exactly the products the range counted.
+  function centBelow(to) {
+    if (to === null || to === undefined || to === "") return "";
+    return ((Math.round(parseFloat(to) * 100) - 1) / 100).toFixed(2);
+  }
+
   function facetButton(label, count, pressed, onclick) {
     return el("li", {}, el("button", { type: "button", class: "facet", "aria-pressed": String(pressed), onclick: onclick },
       label, el("span", { class: "count", text: " " + count })));
@@ -237,11 +244,11 @@
     groups.push(["Brand", brands]);
     const prices = (facets.price_ranges || []).filter((p) => p.count > 0).map((p) => {
       const label = p.from === null ? "under " + p.to : p.to === null ? p.from + " and up" : p.from + " – " + p.to;
-      const on = state.min_price === (p.from || "") && state.max_price === (p.to || "");
+      const upTo = centBelow(p.to);
+      const on = state.min_price === (p.from || "") && state.max_price === upTo;
       return facetButton(label, p.count, on, () => refine(() => {
-        // `to` is exclusive in the facet and inclusive as a filter: close enough for a preview.
         state.min_price = on ? "" : (p.from || "");
-        state.max_price = on ? "" : (p.to || "");
+        state.max_price = on ? "" : upTo;
       }));
     });
     groups.push(["Price", prices]);
