@@ -11,8 +11,6 @@ from elasticsearch import Elasticsearch, NotFoundError
 from searchindex.analytics_report import aggregated, engagement_aggs
 
 TOP = 10
-# Below this many distinct searches `cardinality` counts exactly (Elasticsearch's maximum).
-EXACT_BELOW = 40_000
 # What shoppers do after a search (searchevents): these events carry the search's `query`, its
 # `search_id` and `search_kind`; clicks carry the hit's absolute `position`.
 ENGAGEMENT_TYPES = ("click", "conversion")
@@ -151,10 +149,10 @@ def analytics_report(
     """Every figure of the page: histograms, terms and filters in one `size=0` search, then the
     clicks and conversions of its top queries in a second.
 
-    Two requests because engagement is wanted for the top queries alone: asked for every
-    candidate query in the first request, its exact distinct counts (a `cardinality` per query
-    and event type) made each shard's answer megabytes, too big for the request cache, and the
-    page several times slower once events carry clicks.
+    Two requests because exact distinct counts (a `cardinality` per query and event type) are
+    wanted for the top queries alone: asked for 500 candidate queries in one request, a month of
+    events tripped Elasticsearch's request circuit breaker on most backing indices. Neither
+    request accepts a partial answer (`aggregated`).
     """
     now = now or datetime.now(UTC)
     # The window starts on a bucket boundary, so its first bar is a whole one, and the request
