@@ -8,7 +8,12 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from searchindex.analytics_report import aggregated, engagement_aggs
+from searchindex.analytics_report import (
+    after_searches,
+    aggregated,
+    engagement_aggs,
+    engagement_by_query,
+)
 
 TOP = 10
 # What shoppers do after a search (searchevents): these events carry the search's `query`, its
@@ -199,11 +204,6 @@ def analytics_report(
 
 _SEARCHES: dict[str, Any] = {"term": {"endpoint": "search"}}
 _ZERO: dict[str, Any] = {"term": {"zero_results": True}}
-# Clicks and conversions after a search (a suggest is not a search for these figures).
-_ENGAGEMENT_EVENTS: list[dict[str, Any]] = [
-    {"terms": {"event_type": list(ENGAGEMENT_TYPES)}},
-    {"term": {"search_kind": "search"}},
-]
 
 
 def _page_aggs(window: Window) -> dict[str, Any]:
@@ -246,7 +246,7 @@ def _page_aggs(window: Window) -> dict[str, Any]:
         },
         # Overall: how many clicks, and where they landed.
         "events": {
-            "filter": {"bool": {"filter": _ENGAGEMENT_EVENTS}},
+            "filter": after_searches(ENGAGEMENT_TYPES),
             "aggs": engagement_aggs(ENGAGEMENT_TYPES),
         },
     }
@@ -258,13 +258,8 @@ def _top_query_events(
     """Per query of `queries`, its engagement aggregations; and the request's `took`."""
     if not queries:
         return {}, 0
-    aggs = {
-        "by_query": {
-            "terms": {"field": "query", "size": len(queries)},
-            "aggs": engagement_aggs(ENGAGEMENT_TYPES),
-        }
-    }
-    where = [since, *_ENGAGEMENT_EVENTS, {"terms": {"query": queries}}]
+    aggs = {"by_query": engagement_by_query(queries, ENGAGEMENT_TYPES)}
+    where = [since, after_searches(ENGAGEMENT_TYPES), {"terms": {"query": queries}}]
     try:
         response = aggregated(client, stream, where, aggs)
     except NotFoundError:  # the stream went away between the two requests

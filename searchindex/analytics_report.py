@@ -80,15 +80,24 @@ class SearchReport:
 _SEARCHES_WITH_RESULTS = {
     "bool": {"filter": [{"term": {"endpoint": "search"}}, {"range": {"results": {"gt": 0}}}]}
 }
-# Events that followed a search (not a suggest's product dropdown).
-_SEARCH_EVENTS = {
-    "bool": {
-        "filter": [
-            {"terms": {"event_type": list(EVENT_TYPES)}},
-            {"term": {"search_kind": "search"}},
-        ]
+
+
+def after_searches(types: tuple[str, ...] = EVENT_TYPES) -> dict[str, Any]:
+    """A filter: events of `types` that followed a search (not a suggest's product dropdown)."""
+    return {
+        "bool": {
+            "filter": [
+                {"terms": {"event_type": list(types)}},
+                {"term": {"search_kind": "search"}},
+            ]
+        }
     }
-}
+
+
+def engagement_by_query(queries: list[str], types: tuple[str, ...] = EVENT_TYPES) -> dict[str, Any]:
+    """An aggregation: `engagement_aggs` per query, for as many queries as `queries` (the
+    request filters on them). Exact distinct counts cost memory per query: ask for few."""
+    return {"terms": {"field": "query", "size": len(queries)}, "aggs": engagement_aggs(types)}
 
 
 def engagement_aggs(types: tuple[str, ...] = EVENT_TYPES) -> dict[str, Any]:
@@ -176,7 +185,7 @@ def search_report(
             "filter": _SEARCHES_WITH_RESULTS,
             "aggs": {"by_query": {"terms": {"field": "query", "size": EVENT_CANDIDATES}}},
         },
-        "events": {"filter": _SEARCH_EVENTS, "aggs": engagement_aggs()},
+        "events": {"filter": after_searches(), "aggs": engagement_aggs()},
     }
     try:
         result = aggregated(client, stream, window, aggs)["aggregations"]
@@ -241,15 +250,10 @@ def _query_events(
         },
         "top": {
             "filter": {"terms": {"query": top}},
-            "aggs": {
-                "by_query": {
-                    "terms": {"field": "query", "size": len(top)},
-                    "aggs": engagement_aggs(),
-                }
-            },
+            "aggs": {"by_query": engagement_by_query(top)},
         },
     }
-    where = [*window, _SEARCH_EVENTS, {"terms": {"query": queries}}]
+    where = [*window, after_searches(), {"terms": {"query": queries}}]
     try:
         result = aggregated(client, stream, where, aggs)["aggregations"]
     except NotFoundError:  # the stream went away between the two requests
