@@ -41,7 +41,8 @@ class RulePermission(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: "APIView") -> bool:
         user = request.user
-        if request_key(request) is not None or not user.is_authenticated:
+        # An anonymous caller's user is None (UNAUTHENTICATED_USER): ApiKeyPolicy decided it.
+        if request_key(request) is not None or user is None or not user.is_authenticated:
             return True
         if request.method in permissions.SAFE_METHODS:
             if any(user.has_perm(perm) for perm in READ_PERMISSIONS):

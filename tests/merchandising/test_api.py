@@ -192,6 +192,14 @@ def test_search_key_gets_403_on_every_method(api_client, search_key, shelf):
     assert QueryRule.objects.get().priority == 0
 
 
+def test_no_key_in_development_is_open_to_anonymous_callers(api_client, shelf):
+    # Keys not required (development): the session permission check leaves anonymous alone.
+    assert api_client.get(URL).status_code == 200
+    created = api_client.post(URL, rule_body(shelf), format="json")
+    assert created.status_code == 201, created.content
+    assert QueryRule.objects.count() == 1
+
+
 def test_no_key_in_production_is_401(api_client, keys_required, shelf):
     assert_error(api_client.get(URL), 401, "authentication_required")
     assert_error(
